@@ -1,0 +1,102 @@
+"""Per-transaction capture buffer.
+
+Interception (create/write/unlink overrides, stock and order hooks) only records *which* record
+changed and how; the integration rows are written once, just before the transaction commits, by a
+``precommit`` hook. That keeps the user's call cheap (a write on 10,000 products adds one batched
+INSERT, not 10,000), folds repeated events on one record (``create`` then ``write`` is one
+``create`` row; two writes are one row with the merged values), and never calls out.
+
+Tests, which never commit, flush the buffer with ``env.cr.precommit.run()``.
+"""
+
+import logging
+
+_logger = logging.getLogger(__name__)
+
+BUFFER_KEY = "integrator_base.capture"
+#: Context key that switches capture off, e.g. for data imported from a site (no echo loop).
+NO_CAPTURE = "integrator_no_capture"
+CAPTURE_PARAM = "integrator_base.capture_enabled"
+
+
+def capture_enabled(env):
+    """Whether events of this environment must be captured."""
+    if env.context.get(NO_CAPTURE) or env.context.get("install_mode"):
+        return False
+    value = env["ir.config_parameter"].sudo().get_param(CAPTURE_PARAM, "True")
+    return value not in ("False", "false", "0", "")
+
+
+class CaptureBuffer:
+    """Events of one transaction, flushed into the integration tables before commit."""
+
+    def __init__(self):
+        # product id -> {"op": create|write|unlink, "fields": {...}, "snapshot": {...}}
+        self.products = {}
+        # product ids whose quantity available to sell may have changed
+        self.stock = set()
+        # (model, res_id, operation) -> sale order id
+        self.orders = {}
+
+    def add_product_create(self, product_ids):
+        for pid in product_ids:
+            self.products[pid] = {"op": "create", "fields": {}}
+
+    def add_product_write(self, values_by_product):
+        for pid, values in values_by_product.items():
+            entry = self.products.get(pid)
+            if entry is None:
+                self.products[pid] = {"op": "write", "fields": dict(values)}
+            elif entry["op"] in ("create", "write"):
+                entry["fields"].update(values)
+            # a write after an unlink in the same transaction cannot happen; ignore it
+
+    def add_product_unlink(self, snapshots):
+        for pid, snapshot in snapshots.items():
+            entry = self.products.get(pid)
+            if entry is not None and entry["op"] == "create":
+                # created and deleted in one transaction: no site ever saw it
+                del self.products[pid]
+            else:
+                self.products[pid] = {"op": "unlink", "fields": {}, "snapshot": snapshot}
+            self.stock.discard(pid)
+
+    def add_stock(self, product_ids):
+        self.stock.update(product_ids)
+
+    def add_order_event(self, model, res_id, operation, order_id):
+        self.orders[(model, res_id, operation)] = order_id
+
+    def __bool__(self):
+        return bool(self.products or self.stock or self.orders)
+
+
+def get_buffer(env):
+    """The capture buffer of ``env``'s transaction, registering the flush hook on first use."""
+    data = env.cr.precommit.data
+    buffer = data.get(BUFFER_KEY)
+    if buffer is None:
+        buffer = data[BUFFER_KEY] = CaptureBuffer()
+        flush_env = env(context={NO_CAPTURE: True}, su=True)
+        env.cr.precommit.add(lambda: _flush(flush_env))
+    return buffer
+
+
+def _flush(env):
+    buffer = env.cr.precommit.data.pop(BUFFER_KEY, None)
+    if not buffer:
+        return
+    try:
+        with env.cr.savepoint():
+            env["product.integration"]._write_captured_products(buffer)
+            env["order.integration"]._write_captured_orders(buffer)
+            env.flush_all()
+    except Exception:
+        # Never break the user's commit because of the integration tables; the log says what
+        # was lost so that a manual synchronisation can repair it.
+        _logger.exception(
+            "Integration capture failed: %d product, %d stock and %d order events not recorded",
+            len(buffer.products),
+            len(buffer.stock),
+            len(buffer.orders),
+        )

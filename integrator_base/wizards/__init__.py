@@ -1,0 +1,1 @@
+from . import integration_sync_wizard
