@@ -1,0 +1,368 @@
+"""The HTTP server: routing, authentication, throttling, faults and error rendering around the
+operation handlers registered in `registry`."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import random
+import sys
+import time
+import traceback
+import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from . import registry, sellers
+from .auth import authenticate, parse_query
+from .clock import Clock
+from .errors import ERROR_NAMESPACE, ApiError, error_xml
+from .faults import AFTER, BEFORE, Faults
+from .registry import Config, Request, Response, SandboxState
+from .store import Store
+from .throttle import Throttle
+
+log = logging.getLogger("amazon_sandbox")
+
+MAX_BODY = 50 * 1024 * 1024
+OPTIONAL_MODULES = ("amazon_sandbox.api_orders", "amazon_sandbox.api_reports")
+CORE_MODULES = ("amazon_sandbox.feeds", "amazon_sandbox.sellers")
+
+
+def load_modules() -> dict[str, object]:
+    """Import the modules whose @operation decorators register handlers.
+
+    ORDERS' modules are optional: absent → skipped; broken → logged and skipped, so the
+    CORE keeps serving Feeds and Sellers.
+    """
+    loaded = {}
+    for name in CORE_MODULES:
+        loaded[name] = importlib.import_module(name)
+    for name in OPTIONAL_MODULES:
+        try:
+            loaded[name] = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                log.exception("cannot import %s", name)
+        except Exception:
+            log.exception("cannot import %s", name)
+    return loaded
+
+
+def build_state(config: Config, seed_sellers: list[registry.Seller]) -> SandboxState:
+    """Open the store, create schemas, restore the clock, make sure sellers exist."""
+    modules = load_modules()
+    store = Store(config.data_dir)
+    store.ensure_schema(sellers.SELLERS_SCHEMA)
+    with store.tx() as db:
+        offset = store.get_meta(db, "clock_offset", 0.0)
+    clock = Clock(config.time_scale, offset)
+    rng = random.Random(config.seed)
+    state = SandboxState(
+        store=store,
+        clock=clock,
+        config=config,
+        rng=rng,
+        throttle=Throttle(enabled=not config.no_throttle),
+        faults=Faults(random.Random(config.seed)),
+    )
+    state.extra["modules"] = sorted(modules)
+    with store.tx() as db:
+        for seller in seed_sellers:
+            sellers.save_seller(db, seller)
+        if not sellers.load_sellers(db):
+            sellers.save_seller(db, sellers.DEMO_SELLER)
+    for hook in registry.STARTUP_HOOKS:
+        hook(state)
+    if config.demo_orders:
+        create_demo_orders(state)
+    return state
+
+
+def create_demo_orders(state: SandboxState) -> None:
+    api_orders = sys.modules.get("amazon_sandbox.api_orders")
+    if api_orders is None or not hasattr(api_orders, "create_orders"):
+        log.warning("--demo-orders ignored: amazon_sandbox.api_orders is not available")
+        return
+    with state.store.tx() as db:
+        run_ticks(state, db)
+        for seller in sellers.load_sellers(db):
+            if api_orders.list_orders_admin(db, seller.seller_id):
+                continue
+            api_orders.create_orders(
+                state,
+                db,
+                seller,
+                state.config.demo_orders,
+                seed=state.config.seed,
+                now=state.clock.now(),
+            )
+
+
+def run_ticks(state: SandboxState, db) -> None:
+    """Run every on_tick hook (each in a savepoint, so one failing hook cannot undo the
+    others) and persist the clock offset."""
+    now = state.clock.now()
+    for hook in registry.TICK_HOOKS:
+        db.execute("SAVEPOINT tick")
+        try:
+            hook(state, db, now)
+        except Exception:
+            db.execute("ROLLBACK TO tick")
+            log.exception("tick hook %s failed", getattr(hook, "__name__", hook))
+        db.execute("RELEASE tick")
+    state.store.set_meta(db, "clock_offset", state.clock.offset())
+
+
+def tick(state: SandboxState) -> None:
+    with state.store.tx() as db:
+        run_ticks(state, db)
+
+
+def _http_date(ts: float) -> str:
+    dt = datetime.fromtimestamp(ts, timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def error_response(exc: ApiError, request_id: str, ns: str = ERROR_NAMESPACE) -> Response:
+    body = error_xml(exc.code, exc.message, request_id, exc.type_, ns, exc.detail)
+    return Response(body, exc.status)
+
+
+def handle_api(
+    state: SandboxState, method: str, host: str, path: str, query: str, body: bytes, headers
+) -> Response:
+    """One MWS call, from raw HTTP parts to the Response (never raises)."""
+    request_id = str(uuid.uuid4())
+    quota_headers: dict[str, str] = {}
+    try:
+        response = _dispatch(
+            state, method, host, path, query, body, headers, request_id, quota_headers
+        )
+    except ApiError as exc:
+        response = error_response(exc, request_id)
+    except Exception:
+        log.error("request %s failed:\n%s", request_id, traceback.format_exc())
+        response = error_response(
+            ApiError(
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+                500,
+                "Receiver",
+            ),
+            request_id,
+        )
+    response.headers.setdefault("x-mws-request-id", request_id)
+    response.headers.setdefault("x-mws-timestamp", _http_date(time.time()))
+    for key, value in quota_headers.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+def _dispatch(state, method, host, path, query, body, headers, request_id, quota_headers):
+    if method not in ("GET", "POST"):
+        raise ApiError("InvalidParameterValue", f"HTTP method {method} is not supported.", 405)
+    params = parse_query(query)
+    ctype = headers.get("content-type", "")
+    if method == "POST" and "Action" not in params and "x-www-form-urlencoded" in ctype:
+        # Amazon also accepts the parameters as a form body.
+        try:
+            params = parse_query(body.decode("ascii"))
+        except UnicodeDecodeError as exc:
+            raise ApiError("InvalidParameterValue", "The form body is not valid.") from exc
+        body = b""
+    if not registry.path_known(path):
+        raise ApiError("InvalidAddress", f"The address {path} is not valid.", 404)
+    action = params.get("Action")
+    if not action:
+        raise ApiError("MissingParameter", "The parameter Action is required but was not present.")
+    op = registry.find_operation(path, action)
+    with state.store.tx() as db:
+        run_ticks(state, db)
+        seller = authenticate(
+            method,
+            headers.get("host", ""),
+            path,
+            params,
+            lambda key: sellers.seller_by_key(db, key),
+            op,
+        )
+    sandbox_ts = state.clock.timestamp()
+    fired = state.faults.take(seller.seller_id, action, BEFORE, sandbox_ts)
+    for fault in fired:
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+    for fault in fired:
+        if fault.kind == "throttle_storm":
+            state.throttle.count_rejected(seller.seller_id, op.throttle, "RequestThrottled")
+            raise ApiError("RequestThrottled", "Request is throttled", 503, "")
+        if fault.kind == "internal_error":
+            raise ApiError(
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+                500,
+                "Receiver",
+            )
+        if fault.kind == "unavailable":
+            raise ApiError(
+                "ServiceUnavailable",
+                "Service is unavailable. Please try again later.",
+                503,
+                "Receiver",
+            )
+        if fault.kind == "next_token_corrupted":
+            raise ApiError(
+                "NextTokenCorrupted", f"The NextToken {params.get('NextToken', '')} is corrupted."
+            )
+    decision = state.throttle.check(seller.seller_id, op.throttle, sandbox_ts, action)
+    if decision.quota_max is not None and op.section in ("Feeds", "Reports"):
+        quota_headers["x-mws-quota-max"] = f"{float(decision.quota_max):.1f}"
+        quota_headers["x-mws-quota-remaining"] = f"{float(decision.quota_remaining or 0):.1f}"
+        quota_headers["x-mws-quota-resetsOn"] = _http_date(decision.resets_on)
+    if not decision.allowed:
+        raise ApiError(decision.code, decision.message, 503, "")
+    req = Request(
+        action=action,
+        params=params,
+        body=body,
+        headers=dict(headers),
+        seller=seller,
+        now=state.clock.now(),
+        request_id=request_id,
+        state=state,
+        section=op.section,
+    )
+    with state.store.tx():
+        response = op.handler(req)
+    for fault in state.faults.take(seller.seller_id, action, AFTER, sandbox_ts):
+        if fault.kind == "malformed":
+            cut = max(1, len(response.body) // 2)
+            response = Response(response.body[:cut] + b"<<<\x00", 200, "text/xml")
+        elif fault.kind == "error_200":
+            response = Response(
+                error_xml(
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                    request_id,
+                    "Receiver",
+                ),
+                200,
+            )
+    return response
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes /admin/..., the web page and the MWS API."""
+
+    server_version = "AmazonMWSSandbox/1.0"
+    protocol_version = "HTTP/1.1"
+    state: SandboxState  # set on the subclass by make_server
+
+    def log_message(self, format, *args):
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering an error (too large, unreadable)."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, total = [], 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    return self._too_large()
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._send(
+                error_response(
+                    ApiError("InvalidParameterValue", "Invalid Content-Length."), str(uuid.uuid4())
+                )
+            )
+            return None
+        if length > MAX_BODY:
+            return self._too_large()
+        return self.rfile.read(length) if length else b""
+
+    def _too_large(self):
+        self.close_connection = True
+        self._send(
+            error_response(
+                ApiError(
+                    "RequestEntityTooLarge",
+                    f"The request body exceeds the maximum of {MAX_BODY} bytes.",
+                    413,
+                ),
+                str(uuid.uuid4()),
+            )
+        )
+        return None
+
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+            if body is None:
+                return
+            parts = urlsplit(self.path)
+            path, query = parts.path or "/", parts.query
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if path.startswith("/admin"):
+                from . import admin
+
+                response = admin.handle(self.state, self.command, path, query, body)
+            elif path in ("/", "/index.html") and self.command == "GET" and "Action" not in query:
+                from . import web
+
+                response = web.page(self.state, query)
+            else:
+                response = handle_api(
+                    self.state, self.command, headers.get("host", ""), path, query, body, headers
+                )
+            self._send(response)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception:
+            log.error("unhandled error:\n%s", traceback.format_exc())
+            self.close_connection = True
+            # The connection may be half-written already; nothing more can be done then.
+            with contextlib.suppress(Exception):
+                self._send(
+                    error_response(
+                        ApiError("InternalError", "Internal error.", 500, "Receiver"),
+                        str(uuid.uuid4()),
+                    )
+                )
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def make_server(state: SandboxState) -> SandboxHTTPServer:
+    handler = type("BoundHandler", (Handler,), {"state": state})
+    return SandboxHTTPServer((state.config.host, state.config.port), handler)

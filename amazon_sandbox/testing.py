@@ -1,0 +1,174 @@
+"""Run the sandbox as a subprocess and drive it: for tests (pytest and Odoo) and benchmarks.
+
+    box = Sandbox(data_dir, ["--seed", "7"])     # starts `python -m amazon_sandbox --port 0`
+    creds = box.new_seller()                     # a fresh seller (own quotas, catalog, feeds)
+    box.feeds(creds).submit_feed(...)            # python-amazon-mws clients aimed at the box
+    box.advance(400)                             # move the sandbox clock
+    box.stop()
+
+The admin helpers need ``requests``; the client helpers need python-amazon-mws (``mws``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+_SELLER_NUMBERS = itertools.count(1)
+
+
+@dataclass
+class Creds:
+    seller_id: str
+    access_key: str
+    secret_key: str
+    marketplace_id: str = "ATVPDKIKX0DER"
+    auth_token: str | None = None
+
+
+class Sandbox:
+    """A running sandbox process and helpers to drive it."""
+
+    def __init__(self, data_dir: Path, args: list[str]):
+        self.data_dir = data_dir
+        self.args = args
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+        self.stderr_lines: list[str] = []
+        self.start()
+
+    def start(self) -> None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "amazon_sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
+        deadline = time.monotonic() + 30
+        line = ""
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith("listening on "):
+                self.url = line.split("listening on ", 1)[1].strip()
+                return
+            if not line and self.proc.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError(f"sandbox did not start: {line!r}\n" + "".join(self.stderr_lines))
+
+    def _drain_stderr(self, proc) -> None:
+        for line in proc.stderr:
+            self.stderr_lines.append(line)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    # ---- admin helpers -------------------------------------------------------------------
+    def admin(self, method: str, path: str, json=None, expect: int | None = 200):
+        resp = requests.request(method, self.url + path, json=json, timeout=30)
+        if expect is not None:
+            assert resp.status_code == expect, (resp.status_code, resp.text)
+        ctype = resp.headers.get("Content-Type", "")
+        return resp.json() if ctype.startswith("application/json") else resp.content
+
+    def advance(self, seconds: float) -> dict:
+        return self.admin("POST", "/admin/clock/advance", {"seconds": seconds})
+
+    def new_seller(self, auth_token: str | None = None, marketplaces=("ATVPDKIKX0DER",)) -> Creds:
+        n = next(_SELLER_NUMBERS)
+        creds = Creds(
+            f"A{os.getpid()}T{n:04d}",
+            f"AKIA{os.getpid()}X{n}",
+            f"secret-{n}/+=",
+            marketplaces[0],
+            auth_token,
+        )
+        self.admin(
+            "POST",
+            "/admin/sellers",
+            {
+                "seller_id": creds.seller_id,
+                "access_key": creds.access_key,
+                "secret_key": creds.secret_key,
+                "marketplace_ids": list(marketplaces),
+                "auth_token": auth_token,
+            },
+        )
+        return creds
+
+    def fault(self, creds: Creds, kind: str, **kw) -> dict:
+        return self.admin("POST", f"/admin/sellers/{creds.seller_id}/faults", {"kind": kind, **kw})
+
+    # ---- python-amazon-mws clients -------------------------------------------------------
+    def _client(self, cls, creds: Creds, **kw):
+        import mws  # noqa: F401 - only the client helpers need python-amazon-mws
+
+        return cls(
+            creds.access_key,
+            creds.secret_key,
+            creds.seller_id,
+            domain=self.url,
+            auth_token=creds.auth_token or "",
+            **kw,
+        )
+
+    def feeds(self, creds: Creds):
+        import mws
+
+        return self._client(mws.Feeds, creds)
+
+    def sellers(self, creds: Creds):
+        import mws
+
+        return self._client(mws.Sellers, creds)
+
+    def orders(self, creds: Creds):
+        import mws
+
+        return self._client(mws.Orders, creds)
+
+    # ---- feed helpers --------------------------------------------------------------------
+    def submit(self, creds: Creds, xml: bytes | str, feed_type: str) -> str:
+        data = xml.encode() if isinstance(xml, str) else xml
+        resp = self.feeds(creds).submit_feed(data, feed_type, marketplaceids=[creds.marketplace_id])
+        return resp.parsed["FeedSubmissionInfo"]["FeedSubmissionId"]
+
+    def process(self, creds: Creds, xml, feed_type: str) -> bytes:
+        """Submit, advance the clock past processing, return the ProcessingReport XML."""
+        feed_id = self.submit(creds, xml, feed_type)
+        self.advance(400)
+        return self.feeds(creds).get_feed_submission_result(feed_id).original
