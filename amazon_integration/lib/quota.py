@@ -1,0 +1,265 @@
+"""MWS throttling bookkeeping: pure functions, time passed in, nothing sleeps.
+
+Amazon throttles per seller account and operation with a token bucket (``burst`` requests
+at once, one more every ``restore_seconds``) and, for some operations, an hourly quota.
+Some operations share one bucket (ListOrders with ListOrdersByNextToken...).
+
+The Odoo side keeps one :class:`BucketState` per account and bucket in the database (as the
+dict of :meth:`BucketState.to_dict`), locks the row, calls :func:`acquire`, stores the new
+state and calls Amazon only if it was allowed, else reschedules after ``wait_seconds``.
+
+Hour windows follow the clock (they start on the full UTC hour), which is how Amazon's
+``x-mws-quota-resetsOn`` header reports them; :func:`observe_headers` resynchronises a
+state from those headers when a response carries them.
+"""
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+__all__ = [
+    "HOUR",
+    "LIMITS",
+    "BucketState",
+    "Limit",
+    "acquire",
+    "bucket_of",
+    "limit_for",
+    "observe_headers",
+    "penalise",
+    "plan",
+]
+
+HOUR = 3600.0
+_EPSILON = 1e-9  # float slack so that exactly restored tokens count as restored
+
+
+@dataclass(frozen=True)
+class Limit:
+    """``burst`` requests, one restored every ``restore_seconds``; ``hourly`` cap or None."""
+
+    burst: int
+    restore_seconds: float
+    hourly: int | None = None
+
+
+#: Bucket name -> limit. Operations not named here use the bucket of their own name.
+LIMITS = {
+    "SubmitFeed": Limit(15, 120.0, 30),
+    "GetFeedSubmissionList": Limit(10, 45.0, 80),
+    "GetFeedSubmissionListByNextToken": Limit(30, 2.0, 1800),
+    "GetFeedSubmissionCount": Limit(10, 45.0, 80),
+    "GetFeedSubmissionResult": Limit(15, 60.0, 60),
+    "RequestReport": Limit(15, 60.0, 60),
+    "GetReport": Limit(15, 60.0, 60),
+    "GetReportRequestList": Limit(10, 45.0, 80),
+    "GetReportRequestListByNextToken": Limit(30, 2.0, 1800),
+    "GetReportList": Limit(10, 60.0, 60),
+    "GetReportListByNextToken": Limit(30, 2.0, 1800),
+    "ListOrders": Limit(6, 60.0),
+    "ListOrderItems": Limit(30, 2.0),
+    "GetOrder": Limit(6, 60.0),
+    "ListMarketplaceParticipations": Limit(15, 60.0),
+    "GetServiceStatus": Limit(2, 300.0),
+}
+
+#: Operations that draw on another operation's bucket.
+SHARED_BUCKETS = {
+    "ListOrdersByNextToken": "ListOrders",
+    "ListOrderItemsByNextToken": "ListOrderItems",
+    "ListMarketplaceParticipationsByNextToken": "ListMarketplaceParticipations",
+}
+
+
+def bucket_of(operation):
+    """Name of the bucket ``operation`` draws on (its own name unless shared)."""
+    bucket = SHARED_BUCKETS.get(operation, operation)
+    if bucket not in LIMITS:
+        raise KeyError(f"no throttling limits known for operation {operation!r}")
+    return bucket
+
+
+def limit_for(operation):
+    return LIMITS[bucket_of(operation)]
+
+
+def _seconds(now):
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)  # Odoo's naive datetimes are UTC
+        return now.timestamp()
+    return float(now)
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """Where one bucket stands: ``tokens`` left at ``updated_at`` (epoch seconds), and
+    ``hour_count`` requests made in the hour window starting at ``hour_window_start``."""
+
+    bucket: str
+    tokens: float
+    updated_at: float
+    hour_window_start: float | None = None
+    hour_count: int = 0
+
+    @classmethod
+    def full(cls, operation, now):
+        """A bucket nobody has used yet: full burst."""
+        bucket = bucket_of(operation)
+        return cls(bucket, float(LIMITS[bucket].burst), _seconds(now))
+
+    def to_dict(self):
+        return {
+            "bucket": self.bucket,
+            "tokens": self.tokens,
+            "updated_at": self.updated_at,
+            "hour_window_start": self.hour_window_start,
+            "hour_count": self.hour_count,
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` for a malformed dict."""
+        try:
+            bucket = str(data["bucket"])
+            if bucket not in LIMITS:
+                raise ValueError(f"unknown bucket {bucket!r}")
+            window = data.get("hour_window_start")
+            return cls(
+                bucket=bucket,
+                tokens=float(data["tokens"]),
+                updated_at=float(data["updated_at"]),
+                hour_window_start=None if window is None else float(window),
+                hour_count=int(data.get("hour_count") or 0),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a bucket state: {data!r} ({exc})") from None
+
+
+def _refreshed(state, limit, now):
+    """The state at ``now``: tokens restored, hour window rolled over if it ended."""
+    elapsed = now - state.updated_at
+    tokens, updated_at = state.tokens, state.updated_at
+    if elapsed > 0:  # a worker whose clock lags must not restore tokens backwards
+        tokens = min(float(limit.burst), tokens + elapsed / limit.restore_seconds)
+        updated_at = now
+    window, count = state.hour_window_start, state.hour_count
+    if window is None or now >= window + HOUR:
+        window, count = math.floor(now / HOUR) * HOUR, 0
+    return replace(
+        state, tokens=tokens, updated_at=updated_at, hour_window_start=window, hour_count=count
+    )
+
+
+def _state_for(state, operation, now):
+    bucket = bucket_of(operation)
+    if state is None:
+        return BucketState.full(operation, now)
+    if isinstance(state, dict):
+        state = BucketState.from_dict(state)
+    if state.bucket != bucket:
+        raise ValueError(f"{operation} draws on bucket {bucket}, not {state.bucket}")
+    return state
+
+
+def acquire(state, operation, now, *, reserve=0):
+    """Try to take one request for ``operation`` at ``now``.
+
+    Returns ``(allowed, wait_seconds, new_state)``. When allowed, a token and one unit of
+    the hourly quota are consumed (``wait_seconds`` is 0). When not, nothing is consumed and
+    ``wait_seconds`` is the exact time until the same call would be allowed. ``reserve``
+    keeps that many requests back, both from the burst and from the hourly quota: a caller
+    passing ``reserve=5`` for SubmitFeed leaves 5 tokens and 5 submissions of the hour to the
+    callers that pass none (order feeds). ``state`` may be None (fresh bucket) or a dict.
+    """
+    now = _seconds(now)
+    limit = limit_for(operation)
+    if reserve < 0 or reserve >= limit.burst or (limit.hourly and reserve >= limit.hourly):
+        raise ValueError(f"reserve {reserve} leaves no request for {operation}")
+    current = _refreshed(_state_for(state, operation, now), limit, now)
+
+    missing = (1 + reserve) - current.tokens
+    token_wait = missing * limit.restore_seconds if missing > _EPSILON else 0.0
+    hour_wait = 0.0
+    if limit.hourly is not None and current.hour_count + 1 + reserve > limit.hourly:
+        hour_wait = current.hour_window_start + HOUR - now
+    if token_wait > 0 or hour_wait > 0:
+        return False, max(token_wait, hour_wait), current
+    taken = replace(current, tokens=max(0.0, current.tokens - 1), hour_count=current.hour_count + 1)
+    return True, 0.0, taken
+
+
+def penalise(state, now, retry_after=None, *, quota_exceeded=False):
+    """Amazon throttled us anyway (another client, a lost state): treat the bucket as empty.
+
+    The next token then comes one restore period from ``now``, or after ``retry_after``
+    seconds if that is longer. ``quota_exceeded=True`` (error ``QuotaExceeded``) also marks
+    the hour as used up until its window ends.
+    """
+    if isinstance(state, dict):
+        state = BucketState.from_dict(state)
+    now = _seconds(now)
+    limit = LIMITS[state.bucket]
+    current = _refreshed(state, limit, now)
+    tokens = 0.0
+    if retry_after is not None and retry_after > limit.restore_seconds:
+        # negative credit: one token is back exactly after retry_after seconds
+        tokens = 1.0 - retry_after / limit.restore_seconds
+    count = current.hour_count
+    if quota_exceeded and limit.hourly is not None:
+        count = max(count, limit.hourly)
+    return replace(
+        current, tokens=tokens, updated_at=max(now, current.updated_at), hour_count=count
+    )
+
+
+def observe_headers(state, now, headers):
+    """Align the hourly count with Amazon's ``x-mws-quota-*`` response headers.
+
+    ``headers`` is any mapping (case-insensitive lookup is done here). The state never
+    becomes more permissive than what it already knew. Missing or unreadable headers leave
+    the state unchanged.
+    """
+    if isinstance(state, dict):
+        state = BucketState.from_dict(state)
+    lower = {str(k).lower(): v for k, v in dict(headers or {}).items()}
+    try:
+        quota_max = float(lower["x-mws-quota-max"])
+        remaining = float(lower["x-mws-quota-remaining"])
+        resets_on = lower.get("x-mws-quota-resetson")
+        reset_at = _parse_iso(resets_on) if resets_on else None
+    except (KeyError, TypeError, ValueError):
+        return state
+    now = _seconds(now)
+    current = _refreshed(state, LIMITS[state.bucket], now)
+    window = current.hour_window_start
+    if reset_at is not None and reset_at > now:
+        window = reset_at - HOUR
+    used = max(0, math.ceil(quota_max - remaining))
+    count = max(current.hour_count, used) if window == current.hour_window_start else used
+    return replace(current, hour_window_start=window, hour_count=count)
+
+
+def _parse_iso(text):
+    text = str(text).strip().replace("Z", "+00:00")
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+def plan(state, operation, now, *, within=HOUR, reserve=0, limit_calls=10000):
+    """Times (epoch seconds) at which calls could be made in ``[now, now + within)``,
+    each as early as allowed: ``len(plan(...))`` is how many calls fit in that time."""
+    now = _seconds(now)
+    end = now + within
+    times = []
+    current = state
+    moment = now
+    while moment < end - _EPSILON and len(times) < limit_calls:
+        allowed, wait, current = acquire(current, operation, moment, reserve=reserve)
+        if allowed:
+            times.append(moment)
+        else:
+            moment += wait
+    return times

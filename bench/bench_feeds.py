@@ -1,0 +1,246 @@
+"""Benchmark: a 100,000-SKU inventory feed, our builder against bare lxml.
+
+    python bench/bench_feeds.py [--skus 100000] [--repeat 5] [--no-validate]
+
+Each build runs in a fresh subprocess so that its peak memory (``ru_maxrss``) is its own:
+
+* ``builder``: ``feeds.build_feed("Inventory", ...)`` on prepared ``InventoryMessage``s
+  (value checks, MessageID map, incremental ``etree.xmlfile`` writing);
+* ``bare``: the least code that builds the same tree with ``etree.SubElement`` and calls
+  ``etree.tostring``: no checks, whole tree in memory.
+
+Both produce byte-identical XML (checked). The variants alternate over ``--repeat`` rounds
+(a busy neighbour on a shared machine then slows both alike); times are each variant's best
+wall-clock and CPU time of the build alone (inputs are prepared before the clock starts).
+Memory: the process peak RSS, its growth over the RSS before building, and the tracemalloc
+peak of one extra run (tracemalloc sees Python allocations only, not libxml2's). Finally
+the builder's document is validated against amzn-envelope.xsd if the XSDs are found
+($AMAZON_XSD_DIR or ../shared/amazon/xsd beside the repository), with schema loading,
+parsing and validation timed apart. Exit status 1 if the outputs differ or are invalid.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+import types
+from pathlib import Path
+
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parent.parent
+GOAL = 1.5
+
+
+def _import_feeds():
+    """Import the pure lib without Odoo, as tests/conftest.py does."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    if "amazon_integration" not in sys.modules:
+        package = types.ModuleType("amazon_integration")
+        package.__path__ = [str(ROOT / "amazon_integration")]
+        sys.modules["amazon_integration"] = package
+    from amazon_integration.lib import feeds
+
+    return feeds
+
+
+def _rows(count):
+    """(sku, quantity, latency) rows: some negative stock, every latency 1..30."""
+    return [(f"SKU-{n:06d}", (n * 7919) % 250 - 5, 1 + n % 30) for n in range(count)]
+
+
+def _build_bare(rows, merchant):
+    xsi = "http://www.w3.org/2001/XMLSchema-instance"
+    root = etree.Element(
+        "AmazonEnvelope",
+        {f"{{{xsi}}}noNamespaceSchemaLocation": "amzn-envelope.xsd"},
+        nsmap={"xsi": xsi},
+    )
+    sub = etree.SubElement
+    header = sub(root, "Header")
+    sub(header, "DocumentVersion").text = "1.01"
+    sub(header, "MerchantIdentifier").text = merchant
+    sub(root, "MessageType").text = "Inventory"
+    for message_id, (sku, quantity, latency) in enumerate(rows, 1):
+        message = sub(root, "Message")
+        sub(message, "MessageID").text = str(message_id)
+        sub(message, "OperationType").text = "Update"
+        inventory = sub(message, "Inventory")
+        sub(inventory, "SKU").text = sku
+        sub(inventory, "Quantity").text = str(max(quantity, 0))
+        sub(inventory, "FulfillmentLatency").text = str(latency)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _prepare(variant, count):
+    rows = _rows(count)
+    if variant == "bare":
+        return lambda: _build_bare(rows, "MERCHANT123")
+    feeds = _import_feeds()
+    messages = [
+        feeds.InventoryMessage(n, sku, quantity, fulfillment_latency=latency)
+        for n, (sku, quantity, latency) in enumerate(rows)
+    ]
+
+    def build():
+        document = feeds.build_feed("Inventory", "MERCHANT123", messages)
+        assert len(document.message_map) == count
+        return document.xml
+
+    return build
+
+
+def _rss_kib():
+    """Current resident set size (Linux), in KiB; falls back to the peak elsewhere."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def child(variant, count, trace):
+    """Build once with one variant; print its measures as JSON."""
+    build = _prepare(variant, count)
+    rss_before = _rss_kib()
+    if trace:
+        tracemalloc.start()
+    wall, cpu = time.perf_counter(), time.process_time()
+    xml = build()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    traced_peak = tracemalloc.get_traced_memory()[1] if trace else None
+    print(
+        json.dumps(
+            {
+                "variant": variant,
+                "wall": wall,
+                "cpu": cpu,
+                "bytes": len(xml),
+                "sha256": hashlib.sha256(xml).hexdigest(),
+                "rss_before_kib": rss_before,
+                "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "traced_peak": traced_peak,
+            }
+        )
+    )
+
+
+def _run_child(variant, count, trace=False):
+    command = [sys.executable, __file__, "--child", variant, "--skus", str(count)]
+    if trace:
+        command.append("--trace")
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _measure(count, rounds):
+    """Alternate the variants over ``rounds`` fresh processes each, so that a busy
+    neighbour on a shared machine hits both alike; keep each variant's best times."""
+    runs = {"bare": [], "builder": []}
+    for round_number in range(rounds):
+        order = ("bare", "builder") if round_number % 2 == 0 else ("builder", "bare")
+        for variant in order:
+            runs[variant].append(_run_child(variant, count))
+    results = {}
+    for variant, measures in runs.items():
+        traced = _run_child(variant, count, trace=True)
+        results[variant] = {
+            "wall": min(m["wall"] for m in measures),
+            "cpu": min(m["cpu"] for m in measures),
+            "bytes": measures[0]["bytes"],
+            "sha256": {m["sha256"] for m in measures},
+            "rss_growth_kib": max(m["peak_rss_kib"] - m["rss_before_kib"] for m in measures),
+            "peak_rss_kib": max(m["peak_rss_kib"] for m in measures),
+            "traced_peak": traced["traced_peak"],
+        }
+    return results
+
+
+def _xsd_dir():
+    return Path(os.environ.get("AMAZON_XSD_DIR") or ROOT.parent / "shared" / "amazon" / "xsd")
+
+
+def _validate(count):
+    path = _xsd_dir() / "amzn-envelope.xsd"
+    if not path.exists():
+        return None
+    build = _prepare("builder", count)
+    xml = build()
+    started = time.perf_counter()
+    schema = etree.XMLSchema(etree.parse(str(path), etree.XMLParser(no_network=True)))
+    loaded = time.perf_counter()
+    document = etree.fromstring(xml, etree.XMLParser(huge_tree=True))
+    parsed = time.perf_counter()
+    valid = schema.validate(document)
+    validated = time.perf_counter()
+    return {
+        "schema_load": loaded - started,
+        "parse": parsed - loaded,
+        "validate": validated - parsed,
+        "valid": valid,
+        "error": None if valid else str(schema.error_log.last_error),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skus", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of fresh processes")
+    parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--child", choices=("builder", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.skus, args.trace)
+        return 0
+
+    results = _measure(args.skus, args.repeat)
+    bare, builder = results["bare"], results["builder"]
+    print(
+        f"Inventory feed, {args.skus:,} SKUs, best of {args.repeat} alternated runs "
+        f"(Python {sys.version.split()[0]}, lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))})"
+    )
+    print(
+        f"{'variant':<9} {'wall s':>7} {'CPU s':>7} {'MB out':>7} {'peak RSS MB':>12} "
+        f"{'RSS growth MB':>14} {'tracemalloc MB':>15}"
+    )
+    for name in ("bare", "builder"):
+        r = results[name]
+        growth = r["rss_growth_kib"] / 1024
+        print(
+            f"{name:<9} {r['wall']:>7.3f} {r['cpu']:>7.3f} {r['bytes'] / 1e6:>7.2f} "
+            f"{r['peak_rss_kib'] / 1024:>12.1f} {growth:>14.1f} "
+            f"{r['traced_peak'] / 2**20:>15.1f}"
+        )
+    same = len(bare["sha256"] | builder["sha256"]) == 1
+    print(f"identical XML: {'yes' if same else 'NO'}")
+    for clock in ("wall", "cpu"):
+        ratio = builder[clock] / bare[clock]
+        verdict = "ok" if ratio <= GOAL else "over goal"
+        print(f"time ratio builder/bare ({clock}): {ratio:.2f} (goal <= {GOAL}: {verdict})")
+    status = 0 if same else 1
+    if not args.no_validate:
+        validation = _validate(args.skus)
+        if validation is None:
+            print(f"XSD validation skipped: no amzn-envelope.xsd in {_xsd_dir()}")
+        else:
+            print(
+                f"XSD: schema load {validation['schema_load']:.2f} s, parse "
+                f"{validation['parse']:.2f} s, validate {validation['validate']:.2f} s: "
+                f"{'valid' if validation['valid'] else 'INVALID ' + validation['error']}"
+            )
+            status = status or (0 if validation["valid"] else 1)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
