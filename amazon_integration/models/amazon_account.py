@@ -1,0 +1,263 @@
+import logging
+import os
+from datetime import datetime, timezone
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib.transport import MwsCallError, MwsTransport
+
+_logger = logging.getLogger(__name__)
+
+SANDBOX_URL_ENV = "AMAZON_SANDBOX_URL"
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+
+
+class AmazonQuotaWait(Exception):
+    """No request left in the quota: nothing was sent; try again after ``wait`` seconds."""
+
+    def __init__(self, operation, wait):
+        self.operation = operation
+        self.wait = wait
+        super().__init__(f"{operation}: quota exhausted, next request in {wait:.0f} s")
+
+
+class AmazonAccount(models.Model):
+    """An Amazon seller account in one region: credentials, what it sells and how often."""
+
+    _name = "amazon.account"
+    _description = "Amazon Seller Account"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    environment = fields.Selection(
+        [("sandbox", "Sandbox"), ("production", "Production")],
+        required=True,
+        default="sandbox",
+        tracking=True,
+        help="Sandbox: the MWS sandbox program shipped with the connector. "
+        "Production: Amazon's MWS endpoint of the marketplace's region.",
+    )
+    sandbox_url = fields.Char(
+        "Sandbox URL",
+        default=lambda self: os.environ.get(SANDBOX_URL_ENV, DEFAULT_SANDBOX_URL),
+        help="Where the sandbox listens (defaults to $AMAZON_SANDBOX_URL).",
+    )
+    endpoint = fields.Char(compute="_compute_endpoint", string="MWS Endpoint")
+    marketplace_id = fields.Many2one(
+        "amazon.marketplace", string="Marketplace", required=True, tracking=True
+    )
+    marketplace_ids = fields.Many2many(
+        "amazon.marketplace",
+        string="Other Marketplaces",
+        help="Further marketplaces of the same region this account sells on.",
+    )
+    merchant_id = fields.Char("Merchant ID", required=True, tracking=True)
+    access_key = fields.Char("Access Key", groups="base.group_system", copy=False)
+    secret_key = fields.Char("Secret Key", groups="base.group_system", copy=False)
+    auth_token = fields.Char("MWS Auth Token", groups="base.group_system", copy=False)
+    request_timeout = fields.Float(default=30.0, help="Seconds to wait for Amazon's answer.")
+    sandbox_time_scale = fields.Float(
+        "Sandbox Time Scale",
+        default=1.0,
+        help="The sandbox's --time-scale: quotas are counted on the sandbox's clock.",
+    )
+
+    warehouse_ids = fields.Many2many(
+        "stock.warehouse", string="Warehouses", help="Their stock is what this account sells."
+    )
+    pricelist_id = fields.Many2one("product.pricelist", string="Pricelist")
+    sync_interval = fields.Integer("Integration Interval (seconds)", default=60)
+    auto_sync = fields.Boolean("Automatic Integration", default=False, tracking=True)
+    fulfillment_latency = fields.Integer(
+        "Default Fulfillment Latency (days)", default=2, help="Days between order and shipment."
+    )
+    backorder_quantity = fields.Integer(
+        "Quantity for Products Sold Without Stock",
+        default=1000,
+        help="Sent for products that can be sold without stock (services, consumables).",
+    )
+    stock_reserve_type = fields.Selection(
+        [("none", "None"), ("fixed", "Fixed quantity"), ("percent", "Percentage")],
+        default="none",
+        required=True,
+    )
+    stock_reserve_value = fields.Float("Stock Reserve")
+    afn_location_id = fields.Many2one(
+        "stock.location",
+        string="Amazon (FBA) Stock Location",
+        help="Where Amazon's own stock of AFN listings is kept, read from the FBA report.",
+    )
+    log_retention_days = fields.Integer("Keep API Log (days)", default=30)
+
+    last_sync_at = fields.Datetime("Last Run", readonly=True, copy=False)
+    connection_state = fields.Selection(
+        [("unknown", "Not tested"), ("ok", "Connected"), ("failed", "Failed")],
+        default="unknown",
+        readonly=True,
+        copy=False,
+    )
+    connection_message = fields.Text(readonly=True, copy=False)
+    quota_bucket_ids = fields.One2many("amazon.quota.bucket", "account_id", readonly=True)
+    api_log_count = fields.Integer(compute="_compute_api_log_count")
+
+    _sql_constraints = [
+        (
+            "merchant_marketplace_unique",
+            "unique(merchant_id, marketplace_id, environment)",
+            "This seller account is already configured for that marketplace.",
+        ),
+        ("interval_positive", "CHECK(sync_interval >= 10)", "The interval is 10 s at least."),
+        (
+            "latency_range",
+            "CHECK(fulfillment_latency BETWEEN 1 AND 30)",
+            "Amazon accepts a fulfillment latency of 1 to 30 days.",
+        ),
+    ]
+
+    @api.depends("environment", "sandbox_url", "marketplace_id.endpoint")
+    def _compute_endpoint(self):
+        for account in self:
+            if account.environment == "sandbox":
+                account.endpoint = (account.sandbox_url or DEFAULT_SANDBOX_URL).rstrip("/")
+            else:
+                account.endpoint = account.marketplace_id.endpoint
+
+    def _compute_api_log_count(self):
+        counts = dict(
+            self.env["amazon.api.log"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
+        for account in self:
+            account.api_log_count = counts.get(account, 0)
+
+    # ------------------------------------------------------------------ the adapter
+
+    def _marketplace_codes(self):
+        self.ensure_one()
+        return [self.marketplace_id.code] + [
+            m.code for m in self.marketplace_ids if m != self.marketplace_id
+        ]
+
+    def _quota_clock(self, now):
+        """Quotas follow the sandbox's clock when it runs faster than real time."""
+        self.ensure_one()
+        scale = self.sandbox_time_scale if self.environment == "sandbox" else 1.0
+        if not scale or scale == 1.0:
+            return now
+        return datetime.fromtimestamp(now.timestamp() * scale, tz=timezone.utc)
+
+    def _transport(self):
+        self.ensure_one()
+        secrets = self.sudo()
+        if not (secrets.access_key and secrets.secret_key and self.merchant_id):
+            raise UserError(_("Set the merchant id, access key and secret key of %s.", self.name))
+        return MwsTransport(
+            access_key=secrets.access_key,
+            secret_key=secrets.secret_key,
+            seller_id=self.merchant_id,
+            auth_token=secrets.auth_token,
+            endpoint=self.endpoint,
+            timeout=self.request_timeout or 30.0,
+        )
+
+    def _call(self, operation, reserve=0, **kwargs):
+        """One MWS call: quota checked first (raises AmazonQuotaWait without calling),
+        then sent, logged, and its quota updated. Failures raise MwsCallError."""
+        self.ensure_one()
+        Bucket = self.env["amazon.quota.bucket"]
+        wait = Bucket._acquire(self, operation, reserve=reserve)
+        if wait:
+            raise AmazonQuotaWait(operation, wait)
+        transport = self._transport()
+        try:
+            reply = transport.call(operation, **kwargs)
+        except MwsCallError as error:
+            if error.kind == "throttled":
+                Bucket._throttled(self, operation, quota_exceeded=error.code == "QuotaExceeded")
+            self.env["amazon.api.log"]._log_error(self, error)
+            raise
+        self.env["amazon.api.log"]._log_reply(self, reply)
+        return reply
+
+    # ------------------------------------------------------------------ buttons
+
+    def action_test_connection(self):
+        """ListMarketplaceParticipations: proves the credentials and the seller id."""
+        self.ensure_one()
+        try:
+            reply = self._call("ListMarketplaceParticipations")
+        except AmazonQuotaWait as wait:
+            message = _("Too many tests in a row: try again in %s seconds.", int(wait.wait) + 1)
+            return self._connection_result(False, message)
+        except MwsCallError as error:
+            return self._connection_result(False, self._explain_error(error))
+        except UserError as error:
+            return self._connection_result(False, str(error))
+        root = reply.xml()
+        markets = {
+            el.text for el in root.iter() if el.tag.split("}")[-1] == "MarketplaceId" and el.text
+        }
+        missing = [code for code in self._marketplace_codes() if code not in markets]
+        if missing:
+            message = _(
+                "Connected, but the seller does not participate in marketplace(s) %s.",
+                ", ".join(missing),
+            )
+            return self._connection_result(False, message)
+        return self._connection_result(
+            True,
+            _(
+                "Connected to %(endpoint)s as %(seller)s.",
+                endpoint=self.endpoint,
+                seller=self.merchant_id,
+            ),
+        )
+
+    def _explain_error(self, error):
+        if error.kind == "auth":
+            if error.code == "InvalidAccessKeyId" or error.code == "InvalidClientTokenId":
+                return _("Amazon does not know this access key (%s).", error.code)
+            if error.code == "SignatureDoesNotMatch":
+                return _("The secret key does not match the access key (%s).", error.code)
+            return _("Access denied: check the merchant id and MWS auth token (%s).", error.code)
+        if error.kind == "throttled":
+            return _("Amazon throttled the request; try again in a minute (%s).", error.code)
+        if error.kind == "transient":
+            return _("Amazon could not be reached: %s", error.message or error.code)
+        return _(
+            "Amazon refused the request: %(code)s %(message)s",
+            code=error.code,
+            message=error.message,
+        )
+
+    def _connection_result(self, ok, message):
+        self.write({"connection_state": "ok" if ok else "failed", "connection_message": message})
+        self._message_log(body=Markup("<p>%s</p>") % message)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Connection test"),
+                "message": message,
+                "type": "success" if ok else "danger",
+                "sticky": not ok,
+            },
+        }
+
+    def action_open_api_log(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "amazon_integration.amazon_api_log_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        return action
