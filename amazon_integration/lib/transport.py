@@ -28,9 +28,9 @@ DEFAULT_TIMEOUT = 30.0
 _local = threading.local()
 
 
-def _request_with_timeout(method, url, **kwargs):
-    kwargs.setdefault("timeout", getattr(_local, "timeout", DEFAULT_TIMEOUT))
-    return requests.request(method, url, **kwargs)
+def _request_with_timeout(method, url, timeout=None, **kwargs):
+    timeout = timeout or getattr(_local, "timeout", DEFAULT_TIMEOUT)
+    return requests.request(method, url, timeout=timeout, **kwargs)
 
 
 mws_module.request = _request_with_timeout
