@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -276,7 +277,8 @@ def _own_cluster(bindir: Path, keep_dir: Path | None) -> Postgres:
     atexit.register(stop)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     version = run([bindir / "pg_ctl", "--version"], capture_output=True, text=True).stdout
-    version = version.strip().rsplit(" ", 1)[-1] or "?"
+    found = re.search(r"\d+(\.\d+)*", version)
+    version = found.group(0) if found else "?"
     if keep_dir:
         description = f"PostgreSQL {version} cluster in {base}"
     else:

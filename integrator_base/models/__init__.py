@@ -1,12 +1,10 @@
-from . import (
-    account_move,
-    capture,
-    integration_mixin,
-    integration_site,
-    order_integration,
-    product,
-    product_integration,
-    res_config_settings,
-    sale_order,
-    stock,
-)
+from . import capture
+from . import integration_site
+from . import integration_mixin
+from . import product_integration
+from . import order_integration
+from . import product
+from . import stock
+from . import sale_order
+from . import account_move
+from . import res_config_settings

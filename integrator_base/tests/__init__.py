@@ -1,7 +1,5 @@
-from . import (
-    test_capture_orders,
-    test_capture_products,
-    test_capture_stock,
-    test_manual_sync,
-    test_security,
-)
+from . import test_capture_products
+from . import test_capture_stock
+from . import test_capture_orders
+from . import test_manual_sync
+from . import test_security
