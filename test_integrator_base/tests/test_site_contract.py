@@ -97,10 +97,18 @@ class TestSiteContract(TransactionCase):
     def test_retention_purges_only_rows_every_site_is_done_with(self):
         self.env["ir.config_parameter"].sudo().set_param("integrator_base.retention_days", "10")
         old = fields.Datetime.now() - timedelta(days=11)
-        recent_done = self.make_rows(1, testsite_status="success")
-        old_done = self.make_rows(1, testsite_status="success", operation_timestamp=old)
-        old_error = self.make_rows(1, testsite_status="error", operation_timestamp=old)
-        old_pending = self.make_rows(1, operation_timestamp=old)
+        # done for every site installed (other site addons add their own status fields)
+        sites = self.env["integration.site"].search([])
+        fields_ = [site._status_field("product.integration") for site in sites]
+        done = {field: "success" for field in fields_ if field}
+        recent_done = self.make_rows(1, **done)
+        old_done = self.make_rows(1, **done, operation_timestamp=old)
+        old_error = self.make_rows(
+            1, **dict(done, testsite_status="error"), operation_timestamp=old
+        )
+        old_pending = self.make_rows(
+            1, **dict(done, testsite_status="none"), operation_timestamp=old
+        )
         old_other_site = self.make_rows(1, site_id=self.other_site.id, operation_timestamp=old)
         purged = self.Rows._cron_purge()
         self.assertGreaterEqual(purged, 2)
