@@ -155,7 +155,8 @@ def handle_api(
             request_id,
         )
     response.headers.setdefault("x-mws-request-id", request_id)
-    response.headers.setdefault("x-mws-timestamp", _http_date(time.time()))
+    # the server's time is the sandbox clock (accelerated or advanced), as quotas are
+    response.headers.setdefault("x-mws-timestamp", _http_date(state.clock.timestamp()))
     for key, value in quota_headers.items():
         response.headers.setdefault(key, value)
     return response
