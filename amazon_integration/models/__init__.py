@@ -1,8 +1,11 @@
-from . import (
-    amazon_account,
-    amazon_api_log,
-    amazon_marketplace,
-    amazon_quota_bucket,
-    integration_tables,
-    res_config_settings,
-)
+from . import amazon_marketplace
+from . import amazon_account
+from . import amazon_quota_bucket
+from . import amazon_api_log
+from . import integration_tables
+from . import amazon_listing
+from . import product
+from . import amazon_sync_queue
+from . import amazon_feed
+from . import amazon_catalog
+from . import res_config_settings

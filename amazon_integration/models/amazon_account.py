@@ -1,5 +1,6 @@
 import logging
 import os
+import time
 from datetime import datetime, timezone
 
 from markupsafe import Markup
@@ -99,6 +100,8 @@ class AmazonAccount(models.Model):
     log_retention_days = fields.Integer("Keep API Log (days)", default=30)
 
     last_sync_at = fields.Datetime("Last Run", readonly=True, copy=False)
+    clock_server_ref = fields.Float(readonly=True, copy=False, digits=(16, 3))
+    clock_local_ref = fields.Float(readonly=True, copy=False, digits=(16, 3))
     connection_state = fields.Selection(
         [("unknown", "Not tested"), ("ok", "Connected"), ("failed", "Failed")],
         default="unknown",
@@ -148,13 +151,38 @@ class AmazonAccount(models.Model):
             m.code for m in self.marketplace_ids if m != self.marketplace_id
         ]
 
-    def _quota_clock(self, now):
-        """Quotas follow the sandbox's clock when it runs faster than real time."""
+    def _time_scale(self):
         self.ensure_one()
-        scale = self.sandbox_time_scale if self.environment == "sandbox" else 1.0
-        if not scale or scale == 1.0:
-            return now
-        return datetime.fromtimestamp(now.timestamp() * scale, tz=timezone.utc)
+        if self.environment == "sandbox" and self.sandbox_time_scale > 0:
+            return self.sandbox_time_scale
+        return 1.0
+
+    def _real_delay(self, seconds):
+        """Real seconds for ``seconds`` of the server's time (the sandbox may run faster)."""
+        return seconds / self._time_scale()
+
+    def _quota_clock(self, now):
+        """The server's time as last observed (x-mws-timestamp), carried forward at the
+        server's pace: quotas are Amazon's, counted on Amazon's clock — or the sandbox's,
+        which may run faster than real time or be moved forward."""
+        self.ensure_one()
+        local = now.timestamp()
+        if self.clock_local_ref:
+            server = self.clock_server_ref + (local - self.clock_local_ref) * self._time_scale()
+        else:
+            server = local
+        return datetime.fromtimestamp(server, tz=timezone.utc)
+
+    def _observe_server_clock(self, headers, local):
+        """Re-anchor the quota clock when the server's time drifts from our estimate."""
+        value = {k.lower(): v for k, v in (headers or {}).items()}.get("x-mws-timestamp")
+        try:
+            server = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except (AttributeError, ValueError):
+            return
+        predicted = self._quota_clock(datetime.fromtimestamp(local, tz=timezone.utc))
+        if abs(server - predicted.timestamp()) > 2 * max(1.0, self._time_scale()):
+            self.sudo().write({"clock_server_ref": server, "clock_local_ref": local})
 
     def _transport(self):
         self.ensure_one()
@@ -182,10 +210,12 @@ class AmazonAccount(models.Model):
         try:
             reply = transport.call(operation, **kwargs)
         except MwsCallError as error:
+            self._observe_server_clock(error.headers, time.time())
             if error.kind == "throttled":
                 Bucket._throttled(self, operation, quota_exceeded=error.code == "QuotaExceeded")
             self.env["amazon.api.log"]._log_error(self, error)
             raise
+        self._observe_server_clock(reply.headers, time.time())
         self.env["amazon.api.log"]._log_reply(self, reply)
         return reply
 

@@ -1,0 +1,772 @@
+"""The catalog path: integration rows → pending updates per listing → feeds → results.
+
+1. ``product.integration._amazon_dispatch()`` claims new product rows (SKIP LOCKED) and turns
+   each into pending updates (``amazon.sync.queue``) of the listings of that product, one entry
+   per (listing, feed kind): many rows about one SKU fold into one message.
+2. ``amazon.account._catalog_step()`` for each account: polls the feeds in flight, fetches the
+   processing reports of finished ones and applies them (rows → Success / Error), then builds
+   and submits new feeds — deletions and products first, then inventory, price and images of
+   SKUs whose product Amazon accepted — as many messages per feed as there are, within the
+   shared SubmitFeed budget (a reserve is kept for the order feeds).
+
+Nothing here runs in a user's transaction: the cron calls it; buttons only queue work.
+"""
+
+import base64
+import logging
+import threading
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+
+from ..lib import feeds as feedlib
+from ..lib import processing_report
+from ..lib.transport import MwsCallError
+from .amazon_account import AmazonQuotaWait
+from .amazon_sync_queue import KIND_ORDER
+
+_logger = logging.getLogger(__name__)
+
+#: SubmitFeed requests kept back for order feeds (acknowledgements, shipments, refunds).
+ORDER_FEED_RESERVE = 5
+#: Feed submissions polled per GetFeedSubmissionList call (Amazon's maximum id list).
+POLL_BATCH = 100
+#: Rows claimed per dispatch batch.
+DISPATCH_BATCH = 5000
+#: Wait between two status checks of a feed, and back-off of failed submissions (seconds).
+POLL_DELAY = 60
+RETRY_DELAYS = (60, 300, 900, 3600)
+
+FEED_MESSAGE_TYPES = {
+    "product": "Product",
+    "delete": "Product",
+    "inventory": "Inventory",
+    "price": "Price",
+    "image": "ProductImage",
+}
+# fields whose change calls for each kind of feed
+PRICE_FIELDS = {"list_price", "lst_price", "price_extra", "currency_id"}
+IMAGE_FIELDS = {"image_1920", "image_variant_1920", "product_template_image_ids"}
+STOCK_FIELDS = {"is_storable", "type", "amazon_stock_reserve_type", "amazon_stock_reserve_value"}
+IGNORED_FIELDS = {"amazon_sell", "amazon_listing_ids", "sequence", "color", "priority"}
+
+
+def in_test_mode():
+    return getattr(threading.current_thread(), "testing", False)
+
+
+def kinds_for_row(row):
+    """The feed kinds an integration row calls for."""
+    op = row.record_operation
+    if op == "unlink":
+        return ["delete"]
+    if op == "stock":
+        return ["inventory"]
+    if op == "create":
+        return ["product", "inventory", "price", "image"]
+    values = set((row.operation_data or {}).get("values", {}))
+    if "active" in values:
+        return (
+            ["delete"]
+            if not row.operation_data["values"]["active"]
+            else ["product", "inventory", "price", "image"]
+        )
+    kinds = []
+    if values & PRICE_FIELDS:
+        kinds.append("price")
+    if values & IMAGE_FIELDS:
+        kinds.append("image")
+    if values & STOCK_FIELDS:
+        kinds.append("inventory")
+    if values - PRICE_FIELDS - IMAGE_FIELDS - STOCK_FIELDS - IGNORED_FIELDS:
+        kinds.append("product")
+    return kinds
+
+
+class ProductIntegration(models.Model):
+    _inherit = "product.integration"
+
+    amazon_queued = fields.Boolean(
+        "Queued for Amazon",
+        index=True,
+        copy=False,
+        help="Turned into pending updates of Amazon listings, not yet in a feed.",
+    )
+
+    @api.model
+    def _amazon_dispatch(self, limit=DISPATCH_BATCH):
+        """Turn new rows into pending listing updates. Returns the number of rows taken."""
+        site = self.env.ref("amazon_integration.integration_site_amazon")
+        rows = self._claim_pending(site, limit=limit, domain=[("amazon_queued", "=", False)])
+        if not rows:
+            return 0
+        Listing = self.env["amazon.listing"].with_context(active_test=False)
+        product_ids = set(rows.mapped("res_id"))
+        listings = Listing.search(
+            [("product_ref", "in", list(product_ids)), ("account_id.active", "=", True)]
+        )
+        by_product = defaultdict(lambda: Listing.browse())
+        for listing in listings:
+            by_product[listing.product_ref] |= listing
+        Queue = self.env["amazon.sync.queue"]
+        not_listed = self.browse()
+        nothing_to_do = self.browse()
+        for row in rows:
+            row_listings = by_product.get(row.res_id, Listing.browse())
+            if row.record_operation != "unlink":
+                row_listings = row_listings.filtered(lambda lst: lst.state != "deleted")
+            if not row_listings:
+                not_listed |= row
+                continue
+            kinds = kinds_for_row(row)
+            if not kinds:
+                nothing_to_do |= row
+                continue
+            if "delete" in kinds:
+                row_listings.filtered(lambda lst: lst.state != "deleted").write(
+                    {"state": "deleted"}
+                )
+            Queue._enqueue(row_listings, kinds, rows=row)
+        (rows - not_listed - nothing_to_do).write({"amazon_queued": True})
+        not_listed._set_site_status(
+            "amazon", "success", _("Not listed on Amazon: nothing to send.")
+        )
+        nothing_to_do._set_site_status("amazon", "success", _("No change Amazon needs to know."))
+        return len(rows)
+
+    def action_amazon_resend(self):
+        """Manual mode: send these rows again (Retry on rows in Error)."""
+        self.write(
+            {
+                "amazon_status": "none",
+                "amazon_queued": False,
+                "amazon_status_data": _("Queued again by %s", self.env.user.name),
+                "amazon_status_timestamp": fields.Datetime.now(),
+            }
+        )
+
+
+class AmazonListing(models.Model):
+    _inherit = "amazon.listing"
+
+    product_ref = fields.Integer(
+        "Product ID",
+        index=True,
+        readonly=True,
+        copy=False,
+        help="The product's id, kept when the product is deleted (rows refer to it).",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("product_id") and not vals.get("product_ref"):
+                vals["product_ref"] = vals["product_id"]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("product_id"):
+            vals = dict(vals, product_ref=vals["product_id"])
+        return super().write(vals)
+
+
+class AmazonAccount(models.Model):
+    _inherit = "amazon.account"
+
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        help="Gets an activity when Amazon reports errors.",
+    )
+    feed_ids = fields.One2many("amazon.feed", "account_id", string="Feeds")
+    error_count = fields.Integer("Errors", compute="_compute_error_count")
+    queue_count = fields.Integer("Pending Updates", compute="_compute_error_count")
+
+    _INVENTORY_SETTINGS = (
+        "warehouse_ids",
+        "stock_reserve_type",
+        "stock_reserve_value",
+        "backorder_quantity",
+        "afn_location_id",
+        "fulfillment_latency",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        # products already selling on Amazon are offered on the new account too
+        templates = self.env["product.template"].search([("amazon_sell", "=", True)])
+        if templates:
+            self.env["amazon.listing"].sudo()._amazon_ensure_listings(
+                templates.product_variant_ids, accounts=accounts
+            )
+        return accounts
+
+    def write(self, vals):
+        res = super().write(vals)
+        if set(vals) & set(self._INVENTORY_SETTINGS):
+            # the quantity of every SKU may change: send the stock again
+            listings = self.env["amazon.listing"].search(
+                [("account_id", "in", self.ids), ("state", "in", ("active", "pending"))]
+            )
+            listings._enqueue(["inventory"])
+        if "pricelist_id" in vals:
+            listings = self.env["amazon.listing"].search(
+                [("account_id", "in", self.ids), ("state", "in", ("active", "pending"))]
+            )
+            listings._enqueue(["price"])
+        return res
+
+    def _compute_error_count(self):
+        for account in self:
+            account.error_count = self.env["amazon.listing"].search_count(
+                [("account_id", "=", account.id), ("state", "=", "error")]
+            )
+            account.queue_count = self.env["amazon.sync.queue"].search_count(
+                [("account_id", "=", account.id)]
+            )
+
+    # ------------------------------------------------------------------ cron
+
+    @api.model
+    def _cron_sync(self):
+        """Every minute: dispatch new rows, then run each account that is due."""
+        auto_commit = not in_test_mode()
+        Rows = self.env["product.integration"].sudo()
+        while Rows._amazon_dispatch():
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        now = fields.Datetime.now()
+        for account in self.sudo().search([("auto_sync", "=", True)]):
+            due = (
+                not account.last_sync_at
+                or account.last_sync_at + timedelta(seconds=account.sync_interval) <= now
+            )
+            if due and account._lock_for_sync():
+                account._sync_now(auto_commit)
+
+    def _lock_for_sync(self):
+        """Whether this worker may run the account now (another one may hold it)."""
+        self.env.cr.execute(
+            "SELECT id FROM amazon_account WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+            (self.id,),
+        )
+        return bool(self.env.cr.fetchone())
+
+    def _sync_now(self, auto_commit=False):
+        self.ensure_one()
+        errors = self._catalog_step(auto_commit=auto_commit)
+        self.last_sync_at = fields.Datetime.now()
+        if errors:
+            self._notify_errors(errors)
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def action_sync_now(self):
+        """Button: run one catalog cycle of this account now (dispatch included)."""
+        self.ensure_one()
+        self.env["product.integration"].sudo()._amazon_dispatch()
+        self.sudo()._sync_now()
+        return True
+
+    def action_upload_catalog(self):
+        """Manual mode: queue every product listed on this account (integrator_base rows)."""
+        self.ensure_one()
+        listings = self.env["amazon.listing"].search(
+            [("account_id", "=", self.id), ("state", "!=", "deleted"), ("product_id", "!=", False)]
+        )
+        site = self.env.ref("amazon_integration.integration_site_amazon")
+        count = (
+            self.env["product.integration"]
+            .sudo()
+            ._manual_sync_products(products=listings.product_id, site=site)
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Catalog upload queued"),
+                "message": _("%s products will be sent on the next run.", count),
+                "type": "success",
+            },
+        }
+
+    # ------------------------------------------------------------------ one cycle
+
+    def _catalog_step(self, auto_commit=False):
+        """Poll, fetch results, submit new feeds. Returns the feed messages that failed."""
+        self.ensure_one()
+        errors = self.env["amazon.feed.message"]
+        try:
+            errors |= self._poll_feeds()
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            self._submit_feeds(auto_commit=auto_commit)
+        except AmazonQuotaWait as wait:
+            _logger.info("Amazon account %s: %s", self.name, wait)
+        except MwsCallError as error:
+            if error.kind == "auth":
+                self.write(
+                    {"connection_state": "failed", "connection_message": self._explain_error(error)}
+                )
+            _logger.warning("Amazon account %s: %s", self.name, error)
+        return errors
+
+    def _submit_feeds(self, auto_commit=False):
+        for kind in KIND_ORDER:
+            if kind not in FEED_MESSAGE_TYPES:
+                continue
+            entries = self._ready_entries(kind)
+            if not entries:
+                continue
+            feed = self._build_feed(kind, entries)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if feed:
+                feed._submit()
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        # drafts left over by a failed submission are retried when their time comes
+        retry = self.env["amazon.feed"].search(
+            [
+                ("account_id", "=", self.id),
+                ("state", "=", "draft"),
+                "|",
+                ("next_check_at", "=", False),
+                ("next_check_at", "<=", fields.Datetime.now()),
+            ]
+        )
+        for feed in retry:
+            feed._submit()
+
+    def _ready_entries(self, kind):
+        """Queue entries of ``kind`` that can go out now (a SKU's product comes first)."""
+        domain = [
+            ("account_id", "=", self.id),
+            ("kind", "=", kind),
+            "|",
+            ("next_attempt_at", "=", False),
+            ("next_attempt_at", "<=", fields.Datetime.now()),
+        ]
+        entries = self.env["amazon.sync.queue"].search(domain)
+        if kind in ("product", "delete"):
+            return entries
+        # inventory, price, images: only once Amazon accepted the product for that SKU,
+        # and never while the SKU's product update is still on its way
+        waiting = (
+            self.env["amazon.sync.queue"]
+            .search([("account_id", "=", self.id), ("kind", "=", "product")])
+            .listing_id
+        )
+        in_flight = (
+            self.env["amazon.feed.message"]
+            .search(
+                [("account_id", "=", self.id), ("kind", "=", "product"), ("state", "=", "pending")]
+            )
+            .listing_id
+        )
+        return entries.filtered(
+            lambda e: (
+                e.listing_id.product_synced
+                and e.listing_id not in waiting
+                and e.listing_id not in in_flight
+                and e.listing_id.state != "deleted"
+            )
+        )
+
+    def _build_feed(self, kind, entries):
+        """One feed with a message per entry; the entries are consumed into it."""
+        messages = []
+        skipped = {}
+        builder = getattr(self, f"_messages_{kind}")
+        for entry, message in builder(entries):
+            if message is None:
+                skipped[entry] = _("Nothing to send for this SKU.")
+            else:
+                messages.append((entry, message))
+        document = (
+            feedlib.build_feed(
+                FEED_MESSAGE_TYPES[kind],
+                self.merchant_id,
+                [message for _entry, message in messages],
+                skip_invalid=True,
+            )
+            if messages
+            else None
+        )
+        by_key = {entry.id: entry for entry, _message in messages}
+        rejected = dict(document.rejected if document else [])
+        for key, reason in rejected.items():
+            self._fail_entry(by_key[key], reason)
+        for entry, reason in skipped.items():
+            entry.row_ids._set_site_status("amazon", "success", reason)
+            entry.unlink()
+        if not document or not document.message_map:
+            return self.env["amazon.feed"]
+        feed = self.env["amazon.feed"].create(
+            {
+                "account_id": self.id,
+                "kind": kind,
+                "feed_type": document.feed_type,
+                "message_type": document.message_type,
+                "message_count": len(document.message_map),
+                "feed_xml": base64.b64encode(document.xml),
+                "line_ids": [
+                    fields.Command.create(
+                        {
+                            "message_id": message_id,
+                            "listing_id": by_key[key].listing_id.id,
+                            "seller_sku": by_key[key].listing_id.seller_sku,
+                            "kind": kind,
+                            "row_ids": [fields.Command.set(by_key[key].row_ids.ids)],
+                        }
+                    )
+                    for message_id, key in document.message_map.items()
+                ],
+            }
+        )
+        self.env["amazon.sync.queue"].browse(list(document.message_map.values())).unlink()
+        return feed
+
+    def _fail_entry(self, entry, reason):
+        listing = entry.listing_id
+        listing.write({"state": "error", "error_message": reason})
+        entry.row_ids._set_site_status("amazon", "error", f"{listing.seller_sku}: {reason}")
+        entry.unlink()
+
+    # ------------------------------------------------------------------ message builders
+
+    def _messages_delete(self, entries):
+        for entry in entries:
+            yield (
+                entry,
+                feedlib.ProductMessage(
+                    key=entry.id, sku=entry.listing_id.seller_sku, operation="Delete"
+                ),
+            )
+
+    def _messages_product(self, entries):
+        currency = self.marketplace_id.currency_id.name or "USD"
+        for entry in entries:
+            listing = entry.listing_id
+            product = listing.product_id
+            if not product:
+                yield entry, None
+                continue
+            tmpl = product.product_tmpl_id
+            description = tmpl.description_sale or ""
+            yield (
+                entry,
+                feedlib.ProductMessage(
+                    key=entry.id,
+                    sku=listing.seller_sku,
+                    title=product.display_name,
+                    barcode=listing.ean or product.barcode or None,
+                    condition="New",
+                    brand=tmpl.company_id.name or self.company_id.name,
+                    description=description or None,
+                    manufacturer=self.company_id.name,
+                    mfr_part_number=product.default_code or None,
+                    package_weight=feedlib.Weight(product.weight, "KG") if product.weight else None,
+                    currency=currency,
+                ),
+            )
+
+    def _messages_inventory(self, entries):
+        listings = entries.listing_id
+        quantities = listings._amazon_quantities()
+        for entry in entries:
+            listing = entry.listing_id
+            if listing.fulfillment_channel == "afn":
+                message = feedlib.InventoryMessage(key=entry.id, sku=listing.seller_sku, afn=True)
+            else:
+                quantity = quantities.get(listing.id) or 0
+                listing.last_quantity = quantity
+                message = feedlib.InventoryMessage(
+                    key=entry.id,
+                    sku=listing.seller_sku,
+                    quantity=quantity,
+                    fulfillment_latency=self.fulfillment_latency,
+                )
+            yield entry, message
+
+    def _messages_price(self, entries):
+        prices = entries.listing_id._amazon_prices()
+        for entry in entries:
+            price = prices.get(entry.listing_id.id)
+            if price is None:
+                yield entry, None
+                continue
+            amount, currency = price
+            entry.listing_id.last_price = f"{amount} {currency}"
+            yield (
+                entry,
+                feedlib.PriceMessage(
+                    key=entry.id,
+                    sku=entry.listing_id.seller_sku,
+                    standard_price=amount,
+                    currency=currency,
+                ),
+            )
+
+    def _messages_image(self, entries):
+        base_url = self.get_base_url()
+        for entry in entries:
+            product = entry.listing_id.product_id
+            if not product or not product.image_1920:
+                yield entry, None
+                continue
+            url = f"{base_url}/web/image/product.product/{product.id}/image_1920"
+            yield (
+                entry,
+                feedlib.ImageMessage(
+                    key=entry.id, sku=entry.listing_id.seller_sku, image_type="Main", url=url
+                ),
+            )
+
+    # ------------------------------------------------------------------ results
+
+    def _poll_feeds(self):
+        """Ask Amazon where our feeds are; apply the reports of finished ones."""
+        Feed = self.env["amazon.feed"]
+        in_flight = Feed.search(
+            [
+                ("account_id", "=", self.id),
+                ("state", "in", ("submitted", "in_progress")),
+                "|",
+                ("next_check_at", "=", False),
+                ("next_check_at", "<=", fields.Datetime.now()),
+            ],
+            order="id",
+        )
+        errors = self.env["amazon.feed.message"]
+        for start in range(0, len(in_flight), POLL_BATCH):
+            batch = in_flight[start : start + POLL_BATCH]
+            reply = self._call(
+                "GetFeedSubmissionList", feedids=batch.mapped("submission_id"), max_count="100"
+            )
+            statuses = {}
+            for info in reply.xml().iter():
+                if info.tag.split("}")[-1] != "FeedSubmissionInfo":
+                    continue
+                values = {child.tag.split("}")[-1]: (child.text or "").strip() for child in info}
+                statuses[values.get("FeedSubmissionId")] = values.get("FeedProcessingStatus")
+            for feed in batch:
+                status = statuses.get(feed.submission_id)
+                if not status:
+                    continue
+                feed.processing_status = status
+                if status == "_DONE_":
+                    errors |= feed._fetch_result()
+                elif status == "_CANCELLED_":
+                    feed._cancelled()
+                else:
+                    if status == "_IN_PROGRESS_" and feed.state != "in_progress":
+                        feed.state = "in_progress"
+                        feed.line_ids.row_ids.filtered(
+                            lambda r: r.amazon_status == "submitted"
+                        )._set_site_status("amazon", "pending", _("Amazon is processing it."))
+                    feed.next_check_at = fields.Datetime.now() + timedelta(
+                        seconds=self._real_delay(POLL_DELAY)
+                    )
+        return errors
+
+    def _notify_errors(self, messages):
+        """One digest per cycle: a chatter message and an activity, not one per row."""
+        lines = Markup("").join(
+            Markup("<li>%s: %s %s</li>")
+            % (m.seller_sku or "?", m.result_code or "", m.result_description or "")
+            for m in messages[:50]
+        )
+        more = len(messages) - 50
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            _("Amazon reported %s errors in the last run.", len(messages)),
+            lines,
+        )
+        if more > 0:
+            body += Markup("<p>%s</p>") % _("… and %s more.", more)
+        group = self.env.ref("integrator_base.group_integration_manager")
+        self.message_post(
+            body=body,
+            subject=_("Amazon errors"),
+            partner_ids=group.users.partner_id.ids,
+            subtype_xmlid="mail.mt_comment",
+        )
+        user = self.user_id or group.users[:1]
+        if user:
+            self.activity_schedule(
+                "mail.mail_activity_data_warning",
+                summary=_("Amazon reported %s errors", len(messages)),
+                note=body,
+                user_id=user.id,
+            )
+
+
+class AmazonFeed(models.Model):
+    _inherit = "amazon.feed"
+
+    def _submit(self):
+        """SubmitFeed; on a temporary failure the feed waits for its next attempt."""
+        self.ensure_one()
+        account = self.account_id
+        reserve = 0 if self.kind.startswith("order") else ORDER_FEED_RESERVE
+        xml = base64.b64decode(self.feed_xml)
+        try:
+            reply = account._call(
+                "SubmitFeed",
+                reserve=reserve,
+                feed=xml,
+                feed_type=self.feed_type,
+                marketplaceids=account._marketplace_codes(),
+            )
+        except AmazonQuotaWait as wait:
+            self.next_check_at = fields.Datetime.now() + timedelta(
+                seconds=account._real_delay(wait.wait)
+            )
+            raise
+        except MwsCallError as error:
+            self.attempts += 1
+            if error.retryable and self.attempts < len(RETRY_DELAYS) + 1:
+                delay = account._real_delay(
+                    RETRY_DELAYS[min(self.attempts - 1, len(RETRY_DELAYS) - 1)]
+                )
+                self.write(
+                    {
+                        "error_message": str(error),
+                        "next_check_at": fields.Datetime.now() + timedelta(seconds=delay),
+                    }
+                )
+                return
+            self._failed(str(error))
+            return
+        root = reply.xml()
+        values = {}
+        for el in root.iter():
+            tag = el.tag.split("}")[-1]
+            if tag in ("FeedSubmissionId", "FeedProcessingStatus"):
+                values[tag] = (el.text or "").strip()
+        self.write(
+            {
+                "state": "submitted",
+                "submission_id": values.get("FeedSubmissionId"),
+                "processing_status": values.get("FeedProcessingStatus"),
+                "submitted_at": fields.Datetime.now(),
+                "next_check_at": fields.Datetime.now()
+                + timedelta(seconds=account._real_delay(POLL_DELAY)),
+                "error_message": False,
+            }
+        )
+        self.line_ids.row_ids._set_site_status(
+            "amazon", "submitted", _("In feed %s", self.submission_id)
+        )
+        self.line_ids.listing_id.filtered(lambda lst: lst.state in ("draft", "error")).write(
+            {"state": "pending"}
+        )
+
+    def _failed(self, reason):
+        self.write({"state": "error", "error_message": reason})
+        self.line_ids.write({"state": "error", "result_description": reason})
+        self.line_ids.row_ids._set_site_status("amazon", "error", reason)
+        self.line_ids.listing_id.write({"state": "error", "error_message": reason})
+
+    def _cancelled(self):
+        self.write({"state": "cancelled"})
+        self.line_ids.row_ids._set_site_status("amazon", "error", _("Amazon cancelled the feed."))
+
+    def _fetch_result(self):
+        """GetFeedSubmissionResult and apply it. Returns the messages in error."""
+        self.ensure_one()
+        reply = self.account_id._call("GetFeedSubmissionResult", feedid=self.submission_id)
+        try:
+            report = processing_report.parse_processing_report(reply.body)
+            outcomes = processing_report.outcome_by_message(
+                report, self.line_ids.mapped("message_id")
+            )
+        except processing_report.ReportNotFinal:
+            self.next_check_at = fields.Datetime.now() + timedelta(
+                seconds=self.account_id._real_delay(POLL_DELAY)
+            )
+            return self.env["amazon.feed.message"]
+        except processing_report.ReportParseError as error:
+            self.write({"report_xml": base64.b64encode(reply.body)})
+            self._failed(_("Unreadable processing report: %s", error))
+            return self.line_ids
+        self.write(
+            {
+                "state": "done",
+                "completed_at": fields.Datetime.now(),
+                "report_xml": base64.b64encode(reply.body),
+                "processed_count": report.processed,
+                "success_count": report.successful,
+                "error_count": report.with_error,
+                "warning_count": report.with_warning,
+            }
+        )
+        codes = {}
+        for result in report.results:
+            codes.setdefault(result.message_id, result.message_code)
+        errors = self.env["amazon.feed.message"]
+        for line in self.line_ids:
+            state, text = outcomes.get(line.message_id, ("success", ""))
+            code = codes.get(line.message_id) or codes.get(0) if state != "success" else False
+            line.write({"state": state, "result_code": code, "result_description": text or False})
+            if state == "error":
+                errors |= line
+        self._apply_outcomes()
+        return errors
+
+    def _apply_outcomes(self):
+        """Listings and integration rows follow their messages' results."""
+        now = fields.Datetime.now()
+        for line in self.line_ids:
+            listing = line.listing_id
+            if not listing:
+                continue
+            if line.state == "error":
+                listing.write({"state": "error", "error_message": line.result_description})
+            elif line.kind == "delete":
+                listing.write({"state": "deleted", "product_synced": False, "last_sync_at": now})
+            else:
+                values = {"last_sync_at": now, "error_message": False}
+                if line.kind == "product":
+                    values["product_synced"] = True
+                if listing.state in ("pending", "error", "draft"):
+                    values["state"] = "active"
+                listing.write(values)
+        self._update_rows(self.line_ids.row_ids)
+
+    @api.model
+    def _update_rows(self, rows):
+        """A row is a success once every message that carried it succeeded, an error as soon
+        as one failed (one row can travel in several accounts' feeds)."""
+        if not rows:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT rel.row_id, m.state, m.seller_sku, m.result_description
+                 FROM amazon_feed_message_row_rel rel
+                 JOIN amazon_feed_message m ON m.id = rel.message_id
+                WHERE rel.row_id = ANY(%s)
+                ORDER BY m.id""",
+            (rows.ids,),
+        )
+        by_row = defaultdict(list)
+        for row_id, state, sku, text in self.env.cr.fetchall():
+            by_row[row_id].append((state, sku, text))
+        success, failed = defaultdict(list), defaultdict(list)
+        for row_id, messages in by_row.items():
+            if any(state == "error" for state, _sku, _text in messages):
+                text = "\n".join(f"{sku}: {t}" for st, sku, t in messages if st == "error")
+                failed[text].append(row_id)
+            elif all(state in ("success", "warning") for state, _sku, _text in messages):
+                text = "\n".join(f"{sku}: {t}" for st, sku, t in messages if st == "warning")
+                success[text or _("Accepted by Amazon.")].append(row_id)
+        Rows = self.env["product.integration"]
+        for text, ids in failed.items():
+            Rows.browse(ids)._set_site_status("amazon", "error", text)
+        for text, ids in success.items():
+            Rows.browse(ids)._set_site_status("amazon", "success", text)

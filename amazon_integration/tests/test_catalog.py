@@ -1,0 +1,222 @@
+from decimal import Decimal
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import AmazonCase
+
+
+@tagged("post_install", "-at_install")
+class TestCatalog(AmazonCase):
+    """Rows → pending updates → feeds in the sandbox → results on rows and listings."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
+        self.stock_location = self.account.warehouse_ids.lot_stock_id
+
+    def make_product(self, code, price=12.5, quantity=7):
+        product = self.env["product.product"].create(
+            {
+                "name": f"Product {code}",
+                "default_code": code,
+                "type": "consu",
+                "is_storable": True,
+                "list_price": price,
+            }
+        )
+        if quantity:
+            self.env["stock.quant"]._update_available_quantity(
+                product, self.stock_location, quantity
+            )
+        return product
+
+    def list_product(self, product, **values):
+        listing = self.env["amazon.listing"].create(
+            {
+                "account_id": self.account.id,
+                "product_id": product.id,
+                "seller_sku": product.default_code,
+                **values,
+            }
+        )
+        listing._enqueue(["product", "inventory", "price", "image"])
+        return listing
+
+    def run_cycle(self, advance=600):
+        """Move the sandbox's clock forward, then run the cron's work for the account.
+
+        The connector follows the sandbox's clock for quotas (x-mws-timestamp); its own
+        waits between polls are real time, so the test lets them pass by clearing them.
+        """
+        self.env.cr.precommit.run()  # the capture buffer, as a commit would
+        self.sandbox.advance(advance)
+        self.account.feed_ids.write({"next_check_at": False})
+        self.env["amazon.sync.queue"].search([]).write({"next_attempt_at": False})
+        self.env["product.integration"]._amazon_dispatch()
+        self.account._sync_now()
+
+    def rows_of(self, product):
+        return self.env["product.integration"].search(
+            [("res_model", "=", "product.product"), ("res_id", "=", product.id)]
+        )
+
+    def sandbox_sku(self, sku):
+        return self.sandbox.admin("GET", f"/admin/sellers/{self.creds.seller_id}/catalog/{sku}")
+
+    def test_new_product_goes_out_in_amazon_order(self):
+        product = self.make_product("E2E-1")
+        listing = self.list_product(product)
+        self.run_cycle(advance=1)
+        feeds = self.account.feed_ids
+        self.assertEqual(feeds.mapped("kind"), ["product"], "only the product feed goes first")
+        self.assertEqual(feeds.state, "submitted")
+        self.assertTrue(feeds.submission_id)
+        rows = self.rows_of(product)
+        created = rows.filtered(lambda r: r.record_operation == "create")
+        self.assertEqual(created.amazon_status, "submitted")
+        stock = rows.filtered(lambda r: r.record_operation == "stock")
+        self.assertEqual(stock.amazon_status, "none", "waits for the product to be accepted")
+        self.assertTrue(stock.amazon_queued)
+
+        self.run_cycle()  # product report fetched; inventory and price go out
+        self.assertTrue(listing.product_synced)
+        self.assertEqual(listing.state, "active")
+        self.assertEqual(
+            sorted(self.account.feed_ids.mapped("kind")), ["inventory", "price", "product"]
+        )
+        self.run_cycle()
+        self.assertEqual(set(self.account.feed_ids.mapped("state")), {"done"})
+        remote = self.sandbox_sku("E2E-1")
+        self.assertEqual(int(remote["quantity"]), 7)
+        self.assertEqual(Decimal(str(remote["price"])), Decimal("12.50"))
+        self.assertTrue(remote["asin"])
+        self.assertEqual(set(self.rows_of(product).mapped("amazon_status")), {"success"})
+        # an unchanged image-less product has nothing for the image feed: settled, not lost
+        self.assertFalse(self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)]))
+
+    def test_per_message_error_marks_rows_listing_and_notifies(self):
+        product = self.make_product("NEVER-SENT", quantity=0)
+        listing = self.env["amazon.listing"].create(
+            {
+                "account_id": self.account.id,
+                "product_id": product.id,
+                "seller_sku": "NEVER-SENT",
+                "product_synced": True,
+                "state": "active",
+            }
+        )
+        self.env.cr.precommit.run()
+        self.rows_of(product)._set_site_status("amazon", "success")
+        self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)]).unlink()
+        self.env["stock.quant"]._update_available_quantity(product, self.stock_location, 1)
+        self.run_cycle(advance=1)
+        feed = self.account.feed_ids
+        self.assertEqual(feed.kind, "inventory")
+        self.run_cycle()
+        self.assertEqual(feed.state, "done")
+        self.assertEqual(feed.error_count, 1)
+        message = feed.line_ids
+        self.assertEqual(message.state, "error")
+        self.assertEqual(message.result_code, "13013")
+        self.assertEqual(listing.state, "error")
+        stock_row = self.rows_of(product).filtered(lambda r: r.record_operation == "stock")
+        self.assertEqual(stock_row.amazon_status, "error")
+        self.assertIn("13013", stock_row.amazon_status_data)
+        self.assertIn("NEVER-SENT", stock_row.amazon_status_data)
+        digest = self.account.message_ids.filtered(
+            lambda m: "errors in the last run" in (m.body or "")
+        )
+        self.assertEqual(len(digest), 1)
+        self.assertEqual(len(self.account.activity_ids), 1)
+        self.assertEqual(self.account.error_count, 1)
+
+    def test_changes_coalesce_and_delete_wins(self):
+        product = self.make_product("COAL-1")
+        listing = self.list_product(product)
+        self.run_cycle(advance=1)
+        self.run_cycle()  # product accepted; inventory and price sent
+        self.run_cycle()
+        for quantity in (1, 2, 3):
+            self.env["stock.quant"]._update_available_quantity(
+                product, self.stock_location, quantity
+            )
+            self.env.cr.precommit.run()
+        self.env["product.integration"]._amazon_dispatch()
+        entries = self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)])
+        self.assertEqual(entries.kind, "inventory")
+        self.assertEqual(len(entries.row_ids), 3, "three stock rows, one pending message")
+        product.write({"list_price": 99.0})
+        self.env.cr.precommit.run()
+        product.product_tmpl_id.active = False  # archived: no longer sold anywhere
+        self.env.cr.precommit.run()
+        self.env["product.integration"]._amazon_dispatch()
+        entries = self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)])
+        self.assertEqual(entries.kind, "delete", "a deletion replaces every pending update")
+        self.assertGreaterEqual(len(entries.row_ids), 4)
+        self.run_cycle(advance=1)
+        self.run_cycle()
+        self.assertEqual(listing.state, "deleted")
+        self.sandbox.admin(
+            "GET", f"/admin/sellers/{self.creds.seller_id}/catalog/COAL-1", expect=404
+        )
+
+    def test_submission_backs_off_on_server_errors_and_loses_nothing(self):
+        product = self.make_product("RETRY-1")
+        self.list_product(product)
+        self.sandbox.fault(self.creds, "internal_error", count=1, operation="SubmitFeed")
+        self.run_cycle(advance=1)
+        feed = self.account.feed_ids
+        self.assertEqual(feed.state, "draft")
+        self.assertEqual(feed.attempts, 1)
+        self.assertIn("InternalError", feed.error_message)
+        self.assertGreater(feed.next_check_at, fields.Datetime.now(), "backs off")
+        created = self.rows_of(product).filtered(lambda r: r.record_operation == "create")
+        self.assertEqual(created.amazon_status, "none", "not lost: waits in the draft feed")
+        self.assertEqual(feed.line_ids.row_ids, created)
+        self.run_cycle()  # the back-off has passed: submitted this time
+        self.assertEqual(feed.state, "submitted")
+        self.assertEqual(created.amazon_status, "submitted")
+
+    def test_throttling_storm_waits_without_losing_rows(self):
+        product = self.make_product("STORM-1")
+        self.list_product(product)
+        self.sandbox.fault(self.creds, "throttle_storm", seconds=300)
+        self.run_cycle(advance=1)
+        feed = self.account.feed_ids
+        self.assertEqual(feed.state, "draft")
+        # storm over and the bucket restored beyond the order-feed reserve (6 tokens at one
+        # every 2 minutes); any answer tells the connector the sandbox's time
+        self.sandbox.advance(900)
+        self.account.action_test_connection()
+        self.run_cycle()
+        self.assertEqual(feed.state, "submitted")
+        bucket = self.account.quota_bucket_ids.filtered(lambda b: b.bucket == "SubmitFeed")
+        self.assertEqual(bucket.throttled_count, 1)
+
+    def test_submit_budget_is_never_exceeded_over_an_hour(self):
+        products = [self.make_product(f"HOUR-{i}", quantity=1) for i in range(3)]
+        listings = self.env["amazon.listing"]
+        for product in products:
+            listings |= self.env["amazon.listing"].create(
+                {
+                    "account_id": self.account.id,
+                    "product_id": product.id,
+                    "seller_sku": product.default_code,
+                }
+            )
+        self.run_cycle(advance=1)
+        self.run_cycle()  # products accepted
+        listings.write({"product_synced": True})
+        submitted = 0
+        for _minute in range(60):
+            # stock keeps changing every minute; each cycle wants to send an inventory feed
+            self.env["amazon.sync.queue"]._enqueue(listings, ["inventory", "price"])
+            before = len(self.account.feed_ids.filtered("submission_id"))
+            self.run_cycle(advance=60)
+            submitted += len(self.account.feed_ids.filtered("submission_id")) - before
+        counters = self.sandbox.admin("GET", "/admin/throttle")["counters"]
+        mine = [c for c in counters if c["seller_id"] == self.creds.seller_id]
+        self.assertEqual(sum(c["throttled"] + c["quota_exceeded"] for c in mine), 0)
+        self.assertLessEqual(submitted, 30)
+        self.assertGreaterEqual(submitted, 20, "the budget is used, not wasted")
