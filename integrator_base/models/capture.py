@@ -20,11 +20,18 @@ CAPTURE_PARAM = "integrator_base.capture_enabled"
 
 
 def capture_enabled(env):
-    """Whether events of this environment must be captured."""
+    """Whether events of this environment must be captured.
+
+    The setting is read once per transaction: a bulk write calls this once per record.
+    """
     if env.context.get(NO_CAPTURE) or env.context.get("install_mode"):
         return False
-    value = env["ir.config_parameter"].sudo().get_param(CAPTURE_PARAM, "True")
-    return value not in ("False", "false", "0", "")
+    data = env.cr.precommit.data
+    enabled = data.get(CAPTURE_PARAM)
+    if enabled is None:
+        value = env["ir.config_parameter"].sudo().get_param(CAPTURE_PARAM, "True")
+        enabled = data[CAPTURE_PARAM] = value not in ("False", "false", "0", "")
+    return enabled
 
 
 class CaptureBuffer:

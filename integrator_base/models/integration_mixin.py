@@ -60,7 +60,7 @@ class IntegrationEventMixin(models.AbstractModel):
     _order = "id desc"
     _rec_name = "record_operation"
 
-    res_model = fields.Char("Source Model", required=True, index=True, readonly=True)
+    res_model = fields.Char("Source Model", required=True, readonly=True)
     res_id = fields.Many2oneReference(
         "Source Record ID", model_field="res_model", index=True, readonly=True
     )
@@ -68,7 +68,6 @@ class IntegrationEventMixin(models.AbstractModel):
         selection=lambda self: self._operation_selection(),
         string="Operation",
         required=True,
-        index=True,
         readonly=True,
     )
     operation_data = fields.Json("Operation Data", readonly=True)

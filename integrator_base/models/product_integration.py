@@ -34,50 +34,65 @@ class ProductIntegration(models.Model):
         return PRODUCT_OPERATIONS
 
     @api.model
-    def _row_values(self, product_id, operation, data, product=None):
-        source = product._integration_snapshot() if product else data
-        return {
-            "res_id": product_id,
-            "product_id": product.id if product else None,
-            "product_tmpl_id": source.get("product_tmpl_id") if product else None,
-            "default_code": source.get("default_code") or None,
-            "barcode": source.get("barcode") or None,
-            "company_id": source.get("company_id") or None,
-            "record_operation": operation,
-            "operation_data": data,
-        }
-
-    @api.model
     def _write_captured_products(self, buffer):
-        """Turn the transaction's product and stock events into rows, in one INSERT."""
-        live_ids = {pid for pid, entry in buffer.products.items() if entry["op"] != "unlink"}
-        live_ids |= buffer.stock
-        products = {
-            product.id: product
-            for product in self.env["product.product"]
-            .with_context(active_test=False)
-            .browse(live_ids)
-            .exists()
-        }
-        rows = []
+        """Turn the transaction's product and stock events into rows, in one INSERT.
+
+        Live products are described by the database itself (one join), so capture costs no
+        ORM read per product; deleted ones by the snapshot taken before their deletion.
+        """
+        events = []
         for pid, entry in buffer.products.items():
-            op = entry["op"]
-            if op == "unlink":
-                rows.append(self._row_values(pid, op, entry["snapshot"]))
-                continue
-            product = products.get(pid)
-            if product is None:
-                continue  # removed later in the transaction without our unlink hook seeing it
-            data = product._integration_snapshot()
-            if op == "write":
-                data["values"] = entry["fields"]
-            rows.append(self._row_values(pid, op, data, product=product))
-        for pid in sorted(buffer.stock):
-            product = products.get(pid)
-            if product is not None:
-                data = {"id": pid, "default_code": product.default_code or False}
-                rows.append(self._row_values(pid, "stock", data, product=product))
-        self._insert_rows(rows)
+            event = {"res_id": pid, "record_operation": entry["op"]}
+            if entry["op"] == "unlink":
+                event["snapshot"] = entry["snapshot"]
+            elif entry["op"] == "write":
+                event["vals"] = entry["fields"]
+            events.append(event)
+        events += [{"res_id": pid, "record_operation": "stock"} for pid in sorted(buffer.stock)]
+        if not events:
+            return
+        self.env.flush_all()
+        source = SQL(
+            """
+            SELECT e.res_id,
+                   pp.id AS product_id,
+                   pp.product_tmpl_id,
+                   CASE WHEN pp.id IS NOT NULL THEN pp.default_code
+                        WHEN jsonb_typeof(e.snapshot->'default_code') = 'string'
+                        THEN e.snapshot->>'default_code' END AS default_code,
+                   CASE WHEN pp.id IS NOT NULL THEN pp.barcode
+                        WHEN jsonb_typeof(e.snapshot->'barcode') = 'string'
+                        THEN e.snapshot->>'barcode' END AS barcode,
+                   CASE WHEN pp.id IS NOT NULL THEN pt.company_id
+                        WHEN jsonb_typeof(e.snapshot->'company_id') = 'number'
+                        THEN (e.snapshot->>'company_id')::int END AS company_id,
+                   e.record_operation,
+                   CASE e.record_operation
+                       WHEN 'unlink' THEN e.snapshot
+                       WHEN 'stock' THEN jsonb_build_object(
+                           'id', pp.id,
+                           'default_code', COALESCE(to_jsonb(pp.default_code), 'false'))
+                       ELSE jsonb_build_object(
+                           'id', pp.id, 'product_tmpl_id', pp.product_tmpl_id,
+                           'default_code', COALESCE(to_jsonb(pp.default_code), 'false'),
+                           'barcode', COALESCE(to_jsonb(pp.barcode), 'false'),
+                           'company_id', COALESCE(to_jsonb(pt.company_id), 'false'))
+                           || CASE WHEN e.record_operation = 'write'
+                                   THEN jsonb_build_object('values', e.vals)
+                                   ELSE '{}'::jsonb END
+                   END AS operation_data
+              FROM ROWS FROM (
+                       jsonb_to_recordset(%s::jsonb)
+                       AS (res_id int, record_operation varchar, snapshot jsonb, vals jsonb)
+                   ) WITH ORDINALITY AS e(res_id, record_operation, snapshot, vals, n)
+              LEFT JOIN product_product pp ON pp.id = e.res_id
+              LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
+             WHERE pp.id IS NOT NULL OR e.record_operation = 'unlink'
+             ORDER BY e.n
+            """,
+            json.dumps(events, default=str),
+        )
+        self._insert_select(source)
 
     _INSERTED_COLUMNS = (
         "res_model",
@@ -118,26 +133,10 @@ class ProductIntegration(models.Model):
         }
 
     @api.model
-    def _insert_rows(self, rows):
-        """Insert captured rows with a single statement (the ORM would insert 100 by 100).
-
-        ``rows`` are dicts with res_id, product_id, product_tmpl_id, default_code, barcode,
-        company_id, record_operation and operation_data.
-        """
-        if rows:
-            source = SQL(
-                """SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(
-                   res_id int, product_id int, product_tmpl_id int, default_code varchar,
-                   barcode varchar, company_id int, record_operation varchar, operation_data jsonb)
-                """,
-                json.dumps(rows, default=str),
-            )
-            self._insert_select(source)
-
-    @api.model
     def _insert_select(self, source, site=None, manual=False):
-        """``INSERT INTO product_integration ... SELECT`` from ``source`` (an SQL query whose
-        columns are those of :meth:`_insert_rows`' dicts). Returns the number of rows."""
+        """``INSERT INTO product_integration ... SELECT`` from ``source``, an SQL query with the
+        columns res_id, product_id, product_tmpl_id, default_code, barcode, company_id,
+        record_operation and operation_data. Returns the number of rows."""
         now = self.env.cr.now()
         uid = self.env.uid
         defaults = self._column_defaults()
