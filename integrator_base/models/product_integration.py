@@ -1,6 +1,6 @@
 import json
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 PRODUCT_OPERATIONS = [
@@ -116,8 +116,12 @@ class ProductIntegration(models.Model):
     )
 
     @api.model
+    @tools.ormcache()
     def _column_defaults(self):
-        """Defaults of the stored fields site addons add (their status fields), as columns."""
+        """Defaults of the stored fields site addons add (their status fields), as columns.
+
+        Cached per registry: they are constants (a status selection's default), and the
+        capture runs once per committing transaction."""
         names = [
             name
             for name, field in self._fields.items()
@@ -127,10 +131,10 @@ class ProductIntegration(models.Model):
             and name != "id"
         ]
         defaults = self.default_get(names)
-        return {
-            name: self._fields[name].convert_to_column_insert(value, self)
+        return tuple(
+            (name, self._fields[name].convert_to_column_insert(value, self))
             for name, value in defaults.items()
-        }
+        )
 
     @api.model
     def _insert_select(self, source, site=None, manual=False):
@@ -139,7 +143,7 @@ class ProductIntegration(models.Model):
         record_operation and operation_data. Returns the number of rows."""
         now = self.env.cr.now()
         uid = self.env.uid
-        defaults = self._column_defaults()
+        defaults = dict(self._column_defaults())
         self.env.cr.execute(
             SQL(
                 """
