@@ -58,20 +58,10 @@ def start_sandbox(python: Path, port: int) -> tuple[subprocess.Popen, str]:
 
 
 def database_exists(python: Path, pg: devenv.Postgres, name: str) -> bool:
-    script = (
-        "import psycopg2, sys\n"
-        "h, p, u, pw, db = sys.argv[1:]\n"
-        "c = psycopg2.connect(host=h, port=int(p), user=u, password=pw or None,"
-        " dbname='postgres')\n"
-        "cr = c.cursor(); cr.execute('SELECT 1 FROM pg_database WHERE datname=%s', (db,))\n"
-        "print('yes' if cr.fetchone() else 'no')\n"
+    rows = devenv.sql(
+        python, pg, [f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], check=False
     )
-    out = devenv.run(
-        [python, "-c", script, pg.host, pg.port, pg.user, pg.password or "", name],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return out == "yes"
+    return bool(rows and rows != "[]")
 
 
 def main() -> int:

@@ -331,3 +331,41 @@ def wait_for(predicate, timeout: float, interval: float = 0.2) -> bool:
             return True
         time.sleep(interval)
     return False
+
+
+def run_odoo(cmd, logfile, what: str) -> None:
+    """Run an Odoo command line (TZ=UTC) logging to ``logfile``; stop with its log's tail."""
+    started = time.monotonic()
+    code = run([*cmd, "--logfile", logfile], env=dict(os.environ, TZ="UTC")).returncode
+    if code:
+        tail = "\n".join(Path(logfile).read_text(errors="replace").splitlines()[-30:])
+        raise SystemExit(f"{what} failed (exit {code}), see {logfile}:\n{tail}")
+    log(f"{what}: {time.monotonic() - started:.0f}s")
+
+
+_SQL_SCRIPT = (
+    "import psycopg2, sys\n"
+    "h, p, u, pw, db, *statements = sys.argv[1:]\n"
+    "c = psycopg2.connect(host=h, port=int(p), user=u, password=pw or None, dbname=db)\n"
+    "c.autocommit = True\n"
+    "cr = c.cursor()\n"
+    "for s in statements:\n"
+    "    cr.execute(s)\n"
+    "print(repr(cr.fetchall()) if cr.description else '')\n"
+)
+
+
+def sql(python, pg: Postgres, statements, dbname="postgres", attempts=1, check=True):
+    """Run SQL statements with the Odoo interpreter's psycopg2 (autocommit, e.g. CREATE /
+    DROP DATABASE); returns the last statement's rows as text. ``attempts`` retries (a
+    database still in use a moment after its server stopped)."""
+    cmd = [python, "-c", _SQL_SCRIPT, pg.host, pg.port, pg.user, pg.password or "", dbname]
+    for attempt in range(attempts):
+        result = run([*cmd, *statements], capture_output=True, text=True)
+        if not result.returncode:
+            return result.stdout.strip()
+        if attempt + 1 < attempts:
+            time.sleep(3)
+    if check:
+        raise SystemExit(f"SQL failed: {statements}: {result.stderr.strip()}")
+    return None

@@ -18,6 +18,8 @@ BENCHMARKS = {
     "sandbox": "bench_sandbox.py",  # sandbox throughput (issue: sandbox)
     "feeds": "bench_feeds.py",  # P2: inventory feed building vs bare lxml
     "p1_capture": "bench_p1_capture.py",  # P1: capture overhead on product writes
+    "p5_stock_latency": "bench_p5_stock_latency.py",  # P5: stock change -> Amazon
+    "p4_orders": "bench_p4_orders.py",  # P4/R2: orders imported per hour, duplicates
 }
 
 

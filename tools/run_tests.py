@@ -99,6 +99,9 @@ def run_odoo(keep_db: bool) -> SuiteResult:
     try:
         started = time.monotonic()
         deps_log = devenv.CACHE / "odoo-install-deps.log"
+        test_log = devenv.CACHE / "odoo-test.log"
+        for stale in (deps_log, test_log):  # Odoo appends to its log file
+            stale.unlink(missing_ok=True)
         devenv.log(f"installing the dependencies ({', '.join(deps)}) on {pg.description}")
         cmd = [
             *base,
@@ -115,7 +118,6 @@ def run_odoo(keep_db: bool) -> SuiteResult:
             return SuiteResult(name, True, failed=1, detail=_failure(deps_log, code, bad))
         devenv.log(f"dependencies installed in {time.monotonic() - started:.0f}s")
 
-        test_log = devenv.CACHE / "odoo-test.log"
         tags = ",".join(f"/{addon}" for addon in addons)
         devenv.log(f"installing and testing {', '.join(addons)} (log: {test_log})")
         cmd = [
@@ -163,18 +165,7 @@ def _failure(log_path: Path, code: int, bad: list[str]) -> str:
 
 
 def _drop_database(python: Path, pg: devenv.Postgres, database: str) -> None:
-    script = (
-        "import psycopg2, sys\n"
-        "h, p, u, pw, db = sys.argv[1:]\n"
-        "c = psycopg2.connect(host=h, port=int(p), user=u, password=pw or None,"
-        " dbname='postgres')\n"
-        "c.autocommit = True\n"
-        "c.cursor().execute('DROP DATABASE IF EXISTS \"%s\"' % db)\n"
-    )
-    devenv.run(
-        [python, "-c", script, pg.host, pg.port, pg.user, pg.password or "", database],
-        capture_output=True,
-    )
+    devenv.sql(python, pg, [f'DROP DATABASE IF EXISTS "{database}"'], check=False)
 
 
 def main() -> int:

@@ -1,0 +1,488 @@
+"""Benchmark P4 / R2: the order import, against the MWS sandbox with an accelerated clock.
+
+    python bench/bench_p4_orders.py [--orders 3000] [--time-scale 30] [--mode auto]
+                                    [--speed-orders 1000] [--template DB] [--keep-db]
+
+One database with integrator_base and amazon_integration (installed, or copied from
+``--template``, a database that already has the dependencies), one sandbox subprocess
+(``amazon_sandbox.testing.Sandbox``) started with ``--time-scale`` so a sandbox hour passes in
+``3600 / time-scale`` real seconds. Three measures:
+
+* **P4 throughput** — a fresh seller receives ``--orders`` orders spread over one sandbox hour
+  (12 batches, one every 5 sandbox minutes; the generator's mix: 30 % AFN, promotions, gift
+  wrap, 10 % buyer cancellations, every 50th order with 30 lines). The account runs
+  ``_orders_step(auto_commit=True)`` once per sync interval (60 sandbox seconds), as the cron
+  does, in ``--mode`` (auto by default: the API until it cannot keep up, then order reports).
+  The run goes on until every importable order is in Odoo (or a sandbox deadline). Reported:
+  orders imported in the first sandbox hour and in total, the sandbox time it took, every MWS
+  call per operation, and the throttled answers (the sandbox's own count: goal 0). Goal:
+  ≥ 10,000 orders per sandbox hour (the ListOrders + ListOrderItems path alone is capped near
+  1,830 in the first hour by ListOrderItems' quota).
+* **Odoo-side speed** — ``--speed-orders`` sandbox orders of another seller, read as order
+  dicts, imported by ``_import_orders`` in batches of 200 with a commit after each: orders per
+  second (goal ≥ 20).
+* **R2 duplicates** — the same orders served again and again: the listing rewound by two
+  hours twice, the order report requested again for the whole range, and the same dicts
+  imported again; reported: orders created by those re-runs and (account, Amazon order id)
+  pairs present more than once in the database (goal 0).
+
+Odoo 18 comes from ``$ODOO_PYTHON`` and PostgreSQL from ``PG*`` or a throwaway cluster
+(tools/devenv.py), as for bench_p1_capture.py. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import devenv  # noqa: E402
+
+_run = devenv.run_odoo
+_sql = devenv.sql
+
+ADDONS = ("integrator_base", "amazon_integration")
+GOAL_PER_HOUR = 10_000
+GOAL_PER_SECOND = 20
+IMPORTABLE = ("Unshipped", "PartiallyShipped", "Shipped")
+SKUS = [f"DEMO-SKU-{n:03d}" for n in range(1, 41)]
+
+
+# ------------------------------------------------------------------------------------ driver
+
+
+def _log(message):
+    print(f"[p4] {message}", file=sys.stderr, flush=True)
+
+
+def _env(cr):
+    from odoo import SUPERUSER_ID, api
+
+    return api.Environment(cr, SUPERUSER_ID, {"lang": "en_US", "tz": "UTC"})
+
+
+def _server_now(sandbox):
+    now = sandbox.admin("GET", "/admin/clock")["now"]
+    return datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()
+
+
+def _setup(registry, sandbox, creds, name, scale, mode):
+    with registry.cursor() as cr:
+        env = _env(cr)
+        Product = env["product.product"].with_context(integrator_no_capture=True)
+        products = Product.search([("default_code", "in", SKUS)])
+        if not products:
+            products = Product.create(
+                [
+                    {
+                        "name": f"Bench {sku}",
+                        "default_code": sku,
+                        "type": "consu",
+                        "is_storable": True,
+                        "list_price": 10.0,
+                    }
+                    for sku in SKUS
+                ]
+            )
+            stock = env["stock.warehouse"].search([], limit=1).lot_stock_id
+            for product in products:
+                env["stock.quant"].with_context(
+                    integrator_no_capture=True
+                )._update_available_quantity(product, stock, 1_000_000)
+        account = env["amazon.account"].create(
+            {
+                "name": name,
+                "environment": "sandbox",
+                "sandbox_url": sandbox.url,
+                "sandbox_time_scale": scale,
+                "marketplace_id": env.ref("amazon_integration.marketplace_us").id,
+                "merchant_id": creds.seller_id,
+                "access_key": creds.access_key,
+                "secret_key": creds.secret_key,
+                "warehouse_ids": [(6, 0, env["stock.warehouse"].search([], limit=1).ids)],
+                "sync_interval": 60,
+                "order_import_mode": mode,
+                # the sandbox's payment hold is 30 minutes (Amazon's: up to about 90)
+                "order_report_lag_minutes": 45,
+                "order_report_interval_minutes": 10,
+            }
+        )
+        account.write({"clock_server_ref": _server_now(sandbox), "clock_local_ref": time.time()})
+        cr.commit()
+        return account.id
+
+
+def _count(registry, account_id):
+    with registry.cursor() as cr:
+        cr.execute("SELECT count(*) FROM sale_order WHERE amazon_account_id = %s", (account_id,))
+        return cr.fetchone()[0]
+
+
+def _duplicates(registry):
+    with registry.cursor() as cr:
+        cr.execute(
+            """SELECT count(*) FROM (SELECT 1 FROM sale_order WHERE amazon_order_id IS NOT NULL
+               GROUP BY amazon_account_id, amazon_order_id HAVING count(*) > 1) d"""
+        )
+        return cr.fetchone()[0]
+
+
+def _step(registry, account_id):
+    with registry.cursor() as cr:
+        env = _env(cr)
+        account = env["amazon.account"].browse(account_id)
+        errors = account._orders_step(auto_commit=True)
+        state = (account.order_auto_path, bool(account.order_report_state))
+        cr.commit()
+        return errors, state
+
+
+def _remote_importable(sandbox, creds):
+    orders = sandbox.admin("GET", f"/admin/sellers/{creds.seller_id}/orders")
+    return {o["amazon_order_id"] for o in orders if o["status"] in IMPORTABLE}, orders
+
+
+def _throughput(registry, sandbox, args):
+    creds = sandbox.new_seller()
+    account_id = _setup(registry, sandbox, creds, "P4 throughput", args.time_scale, args.mode)
+    start = _server_now(sandbox)
+    batches = 12
+    per_batch = [
+        args.orders // batches + (1 if n < args.orders % batches else 0) for n in range(12)
+    ]
+    generated = 0
+    interval_real = 60 / args.time_scale
+    deadline = start + 3600 + args.drain_minutes * 60
+    in_first_hour = None
+    step_seconds = 0.0
+    steps = 0
+    errors = []
+    paths = set()
+    finished_at = None
+    while True:
+        tick = time.monotonic()
+        now = _server_now(sandbox)
+        while generated < batches and now >= start + generated * 300:
+            sandbox.admin(
+                "POST",
+                f"/admin/sellers/{creds.seller_id}/orders",
+                {"count": per_batch[generated], "seed": 4000 + generated},
+            )
+            generated += 1
+        before = time.monotonic()
+        step_errors, (path, _reporting) = _step(registry, account_id)
+        step_seconds += time.monotonic() - before
+        steps += 1
+        paths.add(path)
+        errors += step_errors
+        now = _server_now(sandbox)
+        if in_first_hour is None and now >= start + 3600:
+            in_first_hour = _count(registry, account_id)
+            _log(f"first sandbox hour: {in_first_hour} orders imported")
+        if generated == batches and now >= start + 3600:
+            importable, remote = _remote_importable(sandbox, creds)
+            pending = [o for o in remote if o["status"] in ("Pending", "PendingAvailability")]
+            done = _count(registry, account_id)
+            if not pending and done >= len(importable):
+                finished_at = now
+                break
+        if now >= deadline:
+            break
+        if steps % 10 == 0:
+            _log(
+                f"sandbox +{(now - start) / 60:.0f} min: {_count(registry, account_id)} imported,"
+                f" path {path}"
+            )
+        time.sleep(max(0.0, interval_real - (time.monotonic() - tick)))
+    importable, orders = _remote_importable(sandbox, creds)
+    imported = _count(registry, account_id)
+    if in_first_hour is None:
+        in_first_hour = imported
+    with registry.cursor() as cr:
+        cr.execute(
+            "SELECT bucket, calls_count, throttled_count FROM amazon_quota_bucket "
+            "WHERE account_id = %s ORDER BY bucket",
+            (account_id,),
+        )
+        calls = {bucket: [count, throttled] for bucket, count, throttled in cr.fetchall()}
+    rows = [
+        r
+        for r in sandbox.admin("GET", "/admin/throttle")["counters"]
+        if r["seller_id"] == creds.seller_id
+    ]
+    return {
+        "generated": len(orders),
+        "importable": len(importable),
+        "imported": imported,
+        "in_first_hour": in_first_hour,
+        "sandbox_minutes": ((finished_at or _server_now(sandbox)) - start) / 60,
+        "finished": finished_at is not None,
+        "throttled": sum(r["throttled"] + r["quota_exceeded"] for r in rows),
+        "sandbox_calls": {r["operation"]: r["allowed"] for r in rows},
+        "calls": calls,
+        "steps": steps,
+        "step_seconds": step_seconds,
+        "paths": sorted(paths),
+        "errors": errors[:10],
+        "account_id": account_id,
+        "seller": creds.seller_id,
+    }
+
+
+def _speed(registry, sandbox, args):
+    from odoo.addons.amazon_integration.models.amazon_order_import import from_json
+
+    creds = sandbox.new_seller()
+    account_id = _setup(registry, sandbox, creds, "P4 speed", args.time_scale, "api")
+    sandbox.admin(
+        "POST", f"/admin/sellers/{creds.seller_id}/orders", {"count": args.speed_orders, "seed": 9}
+    )
+    sandbox.advance(3600)
+    _importable, orders = _remote_importable(sandbox, creds)
+    dicts = []
+    for order in orders:
+        order = from_json(order)
+        order.update(items_complete=True, order_total_source="amazon", source="ListOrders")
+        dicts.append(order)
+    created = 0
+    started = time.perf_counter()
+    for start in range(0, len(dicts), 200):
+        with registry.cursor() as cr:
+            env = _env(cr)
+            result = (
+                env["amazon.account"].browse(account_id)._import_orders(dicts[start : start + 200])
+            )
+            cr.commit()
+        created += result["created"] + result["exceptions"]
+    elapsed = time.perf_counter() - started
+    # R2 on these dicts: the same orders again
+    with registry.cursor() as cr:
+        env = _env(cr)
+        again = env["amazon.account"].browse(account_id)._import_orders(dicts)
+        cr.commit()
+    return {
+        "orders": len(dicts),
+        "created": created,
+        "seconds": elapsed,
+        "per_second": created / elapsed if elapsed else 0.0,
+        "again_created": again["created"] + again["exceptions"],
+        "again_errors": again["errors"][:5],
+    }
+
+
+def _replay(registry, sandbox, throughput, args):
+    """R2: serve the same orders again: listing rewound twice, the report re-requested."""
+    account_id = throughput["account_id"]
+    before = _count(registry, account_id)
+    for mode in ("api", "api", "report"):
+        with registry.cursor() as cr:
+            account = _env(cr)["amazon.account"].browse(account_id)
+            values = {
+                "order_import_mode": mode,
+                "order_listing_state": False,
+                "order_checkpoint": account.order_checkpoint
+                and account.order_checkpoint - timedelta(hours=2),
+            }
+            if mode == "report":
+                values.update(order_report_checkpoint=False, order_report_state=False)
+            account.write(values)
+            cr.commit()
+        for _n in range(40):
+            _step(registry, account_id)
+            with registry.cursor() as cr:
+                account = _env(cr)["amazon.account"].browse(account_id)
+                busy = account.order_listing_state or account.order_report_state
+            if not busy:
+                break
+            time.sleep(60 / args.time_scale)
+    return {"created_by_replays": _count(registry, account_id) - before}
+
+
+def driver(argv):
+    parser = argparse.ArgumentParser(prog="bench_p4_orders.py --driver", allow_abbrev=False)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--logfile", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--orders", type=int, default=3000)
+    parser.add_argument("--speed-orders", type=int, default=1000)
+    parser.add_argument("--time-scale", type=float, default=30.0)
+    parser.add_argument("--drain-minutes", type=float, default=90.0)
+    parser.add_argument("--mode", default="auto")
+    args, odoo_args = parser.parse_known_args(argv)
+    import odoo
+
+    odoo.tools.config.parse_config(
+        [*odoo_args, "--logfile", args.logfile, "--log-level", "info"], setup_logging=True
+    )
+    from odoo.modules.registry import Registry
+
+    sys.path.insert(0, str(ROOT))
+    from amazon_sandbox.testing import Sandbox
+
+    registry = Registry(args.database)
+    with tempfile.TemporaryDirectory(prefix="p4-sandbox-") as tmp:
+        sandbox = Sandbox(
+            Path(tmp),
+            ["--seed", "4", "--time-scale", str(args.time_scale), "--log-level", "WARNING"],
+        )
+        try:
+            _log(f"sandbox at {sandbox.url}, time scale {args.time_scale}")
+            speed = _speed(registry, sandbox, args)
+            _log(f"speed: {speed['per_second']:.1f} orders/s")
+            throughput = _throughput(registry, sandbox, args)
+            _log(f"throughput: {throughput['imported']} imported")
+            replay = _replay(registry, sandbox, throughput, args)
+        finally:
+            sandbox.stop()
+    result = {
+        "speed": speed,
+        "throughput": throughput,
+        "replay": replay,
+        "duplicates": _duplicates(registry),
+    }
+    Path(args.out).write_text(json.dumps(result, default=str))
+    return 0
+
+
+# ------------------------------------------------------------------------------------ parent
+
+
+def _print(result, args):
+    speed, tp, replay = result["speed"], result["throughput"], result["replay"]
+    hours = max(tp["sandbox_minutes"], 1) / 60
+    print(f"\nP4: order import, sandbox time scale {args.time_scale:g}, mode {args.mode}")
+    print(
+        f"  generated {tp['generated']} orders over one sandbox hour, {tp['importable']} "
+        f"importable (the rest canceled by buyers)"
+    )
+    print(
+        f"  imported {tp['imported']} ({tp['in_first_hour']} by the end of the first hour), "
+        f"all in {tp['sandbox_minutes']:.0f} sandbox minutes"
+        + ("" if tp["finished"] else " (deadline reached: NOT all imported)")
+    )
+    print(f"  paths used: {', '.join(tp['paths'])}; {tp['steps']} steps")
+    print(f"  MWS calls (Odoo's count): {tp['calls']}")
+    print(f"  throttled answers (sandbox's count): {tp['throttled']}")
+    print(
+        f"  Odoo time in the steps: {tp['step_seconds']:.0f} s real "
+        f"({tp['imported'] / tp['step_seconds']:.1f} orders/s including the HTTP calls)"
+        if tp["step_seconds"]
+        else ""
+    )
+    if tp["errors"]:
+        print(f"  errors: {tp['errors']}")
+    print(
+        f"  Odoo-side speed: {speed['created']} orders in {speed['seconds']:.1f} s = "
+        f"{speed['per_second']:.1f} orders/s (goal >= {GOAL_PER_SECOND})"
+    )
+    rate = tp["imported"] / hours
+    print(
+        f"  rate observed: {rate:.0f} orders per sandbox hour over the run; the report path's "
+        f"ceiling is Odoo's speed: {speed['per_second'] * 3600:.0f} orders per real hour "
+        f"(goal >= {GOAL_PER_HOUR} per hour)"
+    )
+    print(
+        f"R2: orders created by replays {replay['created_by_replays']}, by re-importing the "
+        f"same dicts {speed['again_created']}, duplicate (account, order id) pairs "
+        f"{result['duplicates']} (goal 0)"
+    )
+    ok = (
+        tp["throttled"] == 0
+        and tp["finished"]
+        and speed["per_second"] >= GOAL_PER_SECOND
+        and not (replay["created_by_replays"] or speed["again_created"] or result["duplicates"])
+    )
+    print(f"\nP4/R2 verdict: {'MET' if ok else 'NOT MET'} (see the figures above)")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=3000)
+    parser.add_argument("--speed-orders", type=int, default=1000)
+    parser.add_argument("--time-scale", type=float, default=30.0)
+    parser.add_argument("--drain-minutes", type=float, default=90.0)
+    parser.add_argument("--mode", choices=("auto", "api", "report"), default="auto")
+    parser.add_argument("--template", help="copy this database (dependencies installed)")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args(argv)
+    odoo, reason = devenv.find_odoo()
+    if not odoo:
+        print(f"P4 skipped: {reason}")
+        return 0
+    pg, reason = devenv.postgres()
+    if not pg:
+        print(f"P4 skipped: {reason}")
+        return 0
+    python = devenv.ensure_odoo_venv(odoo)
+    devenv.CACHE.mkdir(exist_ok=True)
+    logdir = devenv.CACHE
+    database = f"bench_p4_{os.getpid()}"
+    started = time.monotonic()
+    try:
+        if args.template:
+            _sql(python, pg, [f'CREATE DATABASE "{database}" TEMPLATE "{args.template}"'])
+            modules = ",".join(ADDONS)
+        else:
+            modules = ",".join([*devenv.addon_dependencies(ADDONS), *ADDONS])
+        cmd = [
+            *devenv.odoo_command(python, odoo, pg, database),
+            "-i",
+            modules,
+            "--without-demo=all",
+            "--stop-after-init",
+        ]
+        _run(cmd, logdir / "bench-p4-install.log", f"install {modules}")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out.json"
+            cmd = [
+                python,
+                Path(__file__).resolve(),
+                "--driver",
+                "--out",
+                out,
+                "--database",
+                database,
+                "--orders",
+                args.orders,
+                "--speed-orders",
+                args.speed_orders,
+                "--time-scale",
+                args.time_scale,
+                "--drain-minutes",
+                args.drain_minutes,
+                "--mode",
+                args.mode,
+                *pg.odoo_args(),
+                "--addons-path",
+                odoo.addons_path,
+            ]
+            logfile = logdir / "bench-p4-driver.log"
+            code = devenv.run(
+                [*cmd, "--logfile", logfile], env=dict(os.environ, TZ="UTC")
+            ).returncode
+            if code:
+                tail = "\n".join(Path(logfile).read_text(errors="replace").splitlines()[-30:])
+                raise SystemExit(f"driver failed (exit {code}), see {logfile}:\n{tail}")
+            result = json.loads(out.read_text())
+    finally:
+        if args.keep_db:
+            devenv.log(f"kept the database {database}")
+        else:
+            _sql(python, pg, [f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'])
+    _print(result, args)
+    devenv.log(f"total {time.monotonic() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--driver"]:
+        sys.exit(driver(sys.argv[2:]))
+    sys.exit(main())
