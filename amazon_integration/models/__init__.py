@@ -8,4 +8,9 @@ from . import product
 from . import amazon_sync_queue
 from . import amazon_feed
 from . import amazon_catalog
+from . import sale_order
+from . import amazon_order_import
+from . import amazon_order_feeds
+from . import amazon_settlement
+from . import amazon_fba
 from . import res_config_settings

@@ -216,6 +216,7 @@ class AmazonAccount(models.Model):
             self.env["amazon.api.log"]._log_error(self, error)
             raise
         self._observe_server_clock(reply.headers, time.time())
+        Bucket._observe(self, operation, reply.headers)
         self.env["amazon.api.log"]._log_reply(self, reply)
         return reply
 

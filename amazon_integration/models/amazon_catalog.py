@@ -26,12 +26,18 @@ from ..lib import feeds as feedlib
 from ..lib import processing_report
 from ..lib.transport import MwsCallError
 from .amazon_account import AmazonQuotaWait
-from .amazon_sync_queue import KIND_ORDER
 
 _logger = logging.getLogger(__name__)
 
 #: SubmitFeed requests kept back for order feeds (acknowledgements, shipments, refunds).
 ORDER_FEED_RESERVE = 5
+#: SubmitFeed calls an hour (every feed type), spread evenly over the hour by the catalog:
+#: spending the budget at the start of the hour would leave stock updates waiting for the
+#: next one.
+FEEDS_PER_HOUR = 30
+#: The order catalog feeds go out in when the budget is short: deletions and new products
+#: first (nothing else can follow before them), then stock, which oversells when late.
+CATALOG_FEED_PRIORITY = ("product", "delete", "inventory", "price", "image")
 #: Feed submissions polled per GetFeedSubmissionList call (Amazon's maximum id list).
 POLL_BATCH = 100
 #: Rows claimed per dispatch batch.
@@ -242,10 +248,8 @@ class AmazonAccount(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         now = fields.Datetime.now()
         for account in self.sudo().search([("auto_sync", "=", True)]):
-            due = (
-                not account.last_sync_at
-                or account.last_sync_at + timedelta(seconds=account.sync_interval) <= now
-            )
+            interval = timedelta(seconds=account._real_delay(account.sync_interval))
+            due = not account.last_sync_at or account.last_sync_at + interval <= now
             if due and account._lock_for_sync():
                 account._sync_now(auto_commit)
 
@@ -258,13 +262,42 @@ class AmazonAccount(models.Model):
         return bool(self.env.cr.fetchone())
 
     def _sync_now(self, auto_commit=False):
+        """One cycle of this account: catalog, orders in, order feeds out, settlements."""
         self.ensure_one()
+        started = fields.Datetime.now()
         errors = self._catalog_step(auto_commit=auto_commit)
-        self.last_sync_at = fields.Datetime.now()
-        if errors:
-            self._notify_errors(errors)
+        texts = []
+        for step in (
+            self._orders_step,
+            self._order_feeds_step,
+            self._fba_inventory_step,
+            self._settlement_step,
+        ):
+            try:
+                texts += step(auto_commit=auto_commit) or []
+            except AmazonQuotaWait as wait:
+                _logger.info("Amazon account %s: %s", self.name, wait)
+            except MwsCallError as error:
+                _logger.warning("Amazon account %s: %s", self.name, error)
+                texts.append(str(error))
+        self.last_sync_at = started  # the interval runs from start to start
+        if errors or texts:
+            self._notify_errors(errors, texts)
         if auto_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # the steps other parts of the addon provide (overridden in their files)
+    def _orders_step(self, auto_commit=False):
+        return []
+
+    def _order_feeds_step(self, auto_commit=False):
+        return []
+
+    def _settlement_step(self, auto_commit=False):
+        return []
+
+    def _fba_inventory_step(self, auto_commit=False):
+        return []
 
     def action_sync_now(self):
         """Button: run one catalog cycle of this account now (dispatch included)."""
@@ -317,12 +350,19 @@ class AmazonAccount(models.Model):
         return errors
 
     def _submit_feeds(self, auto_commit=False):
-        for kind in KIND_ORDER:
-            if kind not in FEED_MESSAGE_TYPES:
-                continue
+        """Submit what is due, most urgent first, never building a feed the budget cannot
+        send now: a feed built and then held back would carry stale quantities."""
+        self._retry_draft_feeds(auto_commit=auto_commit)
+        for kind in CATALOG_FEED_PRIORITY:
             entries = self._ready_entries(kind)
             if not entries:
                 continue
+            Bucket = self.env["amazon.quota.bucket"]
+            wait = Bucket._peek(self, "SubmitFeed", reserve=ORDER_FEED_RESERVE) or (
+                Bucket._paced_wait(self, "SubmitFeed", FEEDS_PER_HOUR)
+            )
+            if wait:
+                raise AmazonQuotaWait("SubmitFeed", wait)
             feed = self._build_feed(kind, entries)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -330,18 +370,23 @@ class AmazonAccount(models.Model):
                 feed._submit()
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
-        # drafts left over by a failed submission are retried when their time comes
-        retry = self.env["amazon.feed"].search(
-            [
-                ("account_id", "=", self.id),
-                ("state", "=", "draft"),
-                "|",
-                ("next_check_at", "=", False),
-                ("next_check_at", "<=", fields.Datetime.now()),
-            ]
+
+    def _retry_draft_feeds(self, auto_commit=False):
+        """Feeds built but not sent. A catalog feed that never went out (the process stopped,
+        or the budget ran out after building it) goes back into the queue, to be rebuilt
+        from the current data; one whose submission failed is retried when its back-off is
+        over, oldest first."""
+        drafts = self.env["amazon.feed"].search(
+            [("account_id", "=", self.id), ("state", "=", "draft")], order="id"
         )
-        for feed in retry:
-            feed._submit()
+        now = fields.Datetime.now()
+        for feed in drafts:
+            if feed.kind in FEED_MESSAGE_TYPES and not feed.attempts:
+                feed._dissolve()
+            elif not feed.next_check_at or feed.next_check_at <= now:
+                feed._submit()
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _ready_entries(self, kind):
         """Queue entries of ``kind`` that can go out now (a SKU's product comes first)."""
@@ -575,16 +620,16 @@ class AmazonAccount(models.Model):
                     )
         return errors
 
-    def _notify_errors(self, messages):
+    def _notify_errors(self, messages, texts=()):
         """One digest per cycle: a chatter message and an activity, not one per row."""
-        lines = Markup("").join(
-            Markup("<li>%s: %s %s</li>")
-            % (m.seller_sku or "?", m.result_code or "", m.result_description or "")
-            for m in messages[:50]
-        )
-        more = len(messages) - 50
+        entries = [
+            f"{m.seller_sku or '?'}: {m.result_code or ''} {m.result_description or ''}"
+            for m in messages
+        ] + list(texts)
+        lines = Markup("").join(Markup("<li>%s</li>") % entry for entry in entries[:50])
+        more = len(entries) - 50
         body = Markup("<p>%s</p><ul>%s</ul>") % (
-            _("Amazon reported %s errors in the last run.", len(messages)),
+            _("Amazon reported %s errors in the last run.", len(entries)),
             lines,
         )
         if more > 0:
@@ -600,7 +645,7 @@ class AmazonAccount(models.Model):
         if user:
             self.activity_schedule(
                 "mail.mail_activity_data_warning",
-                summary=_("Amazon reported %s errors", len(messages)),
+                summary=_("Amazon reported %s errors", len(entries)),
                 note=body,
                 user_id=user.id,
             )
@@ -666,6 +711,14 @@ class AmazonFeed(models.Model):
         self.line_ids.listing_id.filtered(lambda lst: lst.state in ("draft", "error")).write(
             {"state": "pending"}
         )
+
+    def _dissolve(self):
+        """Put an unsent catalog feed's messages back into the queue and forget the feed."""
+        self.ensure_one()
+        Queue = self.env["amazon.sync.queue"]
+        for line in self.line_ids.filtered("listing_id"):
+            Queue._enqueue(line.listing_id, [line.kind], rows=line.row_ids)
+        self.unlink()
 
     def _failed(self, reason):
         self.write({"state": "error", "error_message": reason})

@@ -73,6 +73,44 @@ class AmazonQuotaBucket(models.Model):
         return 0 if allowed else wait
 
     @api.model
+    def _peek(self, account, operation, reserve=0):
+        """Seconds until ``operation`` could be called (0: now), consuming nothing."""
+        record = self._locked(account, operation).sudo()
+        allowed, wait, _state = quota.acquire(
+            record.state or None, operation, self._now(account), reserve=reserve
+        )
+        return 0 if allowed else wait
+
+    @api.model
+    def _paced_wait(self, account, operation, budget, burst=3):
+        """Seconds to wait so that ``budget`` calls an hour are spread over the hour (after a
+        first ``burst``) instead of spent at its start and then nothing for the rest of it."""
+        record = self._locked(account, operation).sudo()
+        state = record.state or {}
+        start = state.get("hour_window_start")
+        if start is None:
+            return 0
+        elapsed = self._now(account).timestamp() - start
+        if elapsed >= quota.HOUR or elapsed < 0:
+            return 0
+        count = state.get("hour_count") or 0
+        if count < burst + budget * elapsed / quota.HOUR:
+            return 0
+        return (count - burst + 1) * quota.HOUR / budget - elapsed
+
+    @api.model
+    def _observe(self, account, operation, headers):
+        """Align the hourly count with Amazon's x-mws-quota-* headers when they are sent."""
+        lowered = {str(k).lower() for k in (headers or {})}
+        if "x-mws-quota-remaining" not in lowered:
+            return
+        record = self._locked(account, operation).sudo()
+        now = self._now(account)
+        state = quota.BucketState.from_dict(record.state) if record.state else None
+        state = quota.observe_headers(state or quota.BucketState.full(operation, now), now, headers)
+        record.write({"state": state.to_dict()})
+
+    @api.model
     def _throttled(self, account, operation, headers=None, quota_exceeded=False):
         """Amazon throttled us anyway: treat the bucket as empty until it restores."""
         record = self._locked(account, operation).sudo()

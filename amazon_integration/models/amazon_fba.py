@@ -1,0 +1,124 @@
+"""Amazon's own stock of AFN (FBA) listings, read from the FBA inventory report.
+
+Seed 000: stock Amazon holds is tracked in a location of its own; an Amazon-fulfilled sale
+leaves from there (the order import validates its delivery from that location), so the stock
+is never taken off twice, and the MFN quantity sent to Amazon never counts it.
+"""
+
+import logging
+from datetime import timedelta
+
+from odoo import _, fields, models
+
+from ..lib import reports as reportlib
+from ..lib import responses
+
+_logger = logging.getLogger(__name__)
+
+FBA_REPORT = "_GET_AFN_INVENTORY_DATA_"
+
+
+class AmazonAccount(models.Model):
+    _inherit = "amazon.account"
+
+    fba_report_interval = fields.Integer(
+        "FBA Stock Refresh (hours)", default=4, help="How often Amazon's FBA stock is read."
+    )
+    fba_report_request_id = fields.Char(readonly=True, copy=False)
+    fba_report_at = fields.Datetime("FBA Stock Read At", readonly=True, copy=False)
+
+    def _fba_inventory_step(self, auto_commit=False):
+        """Request the FBA inventory report when due, import it once Amazon made it."""
+        self.ensure_one()
+        listings = self.env["amazon.listing"].search(
+            [
+                ("account_id", "=", self.id),
+                ("fulfillment_channel", "=", "afn"),
+                ("state", "!=", "deleted"),
+            ]
+        )
+        if not listings:
+            return []
+        if self.fba_report_request_id:
+            return self._fba_check_request()
+        due = (
+            not self.fba_report_at
+            or self.fba_report_at
+            + timedelta(hours=self._real_delay(self.fba_report_interval * 3600) / 3600)
+            <= fields.Datetime.now()
+        )
+        if due:
+            reply = self._call(
+                "RequestReport", report_type=FBA_REPORT, marketplaceids=self._marketplace_codes()
+            )
+            info = reportlib.parse_request_report(reply.body)
+            self.fba_report_request_id = info.report_request_id
+        return []
+
+    def _fba_check_request(self):
+        reply = self._call("GetReportRequestList", requestids=[self.fba_report_request_id])
+        page = reportlib.parse_report_request_list(reply.body)
+        request = next(
+            (r for r in page.requests if r.report_request_id == self.fba_report_request_id), None
+        )
+        if request is None:
+            return []
+        status = request.status
+        if status == "_DONE_" and request.generated_report_id:
+            report = self._call("GetReport", report_id=request.generated_report_id)
+            try:
+                rows = reportlib.parse_afn_inventory(report.body)
+            except responses.ResponseParseError as error:
+                self.write({"fba_report_request_id": False, "fba_report_at": fields.Datetime.now()})
+                return [_("FBA inventory report unreadable: %s", error)]
+            self._fba_apply(rows)
+        elif status not in ("_DONE_NO_DATA_", "_CANCELLED_"):
+            return []  # still _SUBMITTED_ / _IN_PROGRESS_
+        self.write({"fba_report_request_id": False, "fba_report_at": fields.Datetime.now()})
+        return []
+
+    def _fba_location(self):
+        """The account's FBA location (the order import creates it when missing)."""
+        if not self.afn_location_id and hasattr(self, "_afn_location"):
+            return self._afn_location()
+        return self.afn_location_id
+
+    def _fba_apply(self, rows):
+        """Set the FBA location's quantities to Amazon's, as inventory adjustments."""
+        location = self._fba_location()
+        if not location:
+            return
+        sellable = {}
+        for row in rows:
+            condition = (row.get("warehouse_condition") or "SELLABLE").upper()
+            if condition == "SELLABLE":
+                sellable.setdefault(row["sku"], dict(row, quantity=0))
+                sellable[row["sku"]]["quantity"] += row.get("quantity") or 0
+        rows = list(sellable.values())
+        listings = self.env["amazon.listing"].search(
+            [("account_id", "=", self.id), ("seller_sku", "in", [r["sku"] for r in rows])]
+        )
+        by_sku = {listing.seller_sku: listing for listing in listings}
+        Quant = self.env["stock.quant"].with_context(
+            inventory_mode=True, integrator_no_capture=True
+        )
+        quants = Quant
+        for row in rows:
+            listing = by_sku.get(row["sku"])
+            if not listing or not listing.product_id or not listing.product_id.is_storable:
+                continue
+            listing.write(
+                {
+                    "channel_sku": row.get("fnsku") or listing.channel_sku,
+                    "asin": row.get("asin") or listing.asin,
+                }
+            )
+            quant = Quant.search(
+                [("product_id", "=", listing.product_id.id), ("location_id", "=", location.id)],
+                limit=1,
+            ) or Quant.create({"product_id": listing.product_id.id, "location_id": location.id})
+            quant.inventory_quantity = row["quantity"] or 0
+            quants |= quant
+        if quants:
+            quants.action_apply_inventory()
+            _logger.info("Amazon account %s: FBA stock of %d SKUs read", self.name, len(quants))

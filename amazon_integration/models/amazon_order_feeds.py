@@ -1,0 +1,455 @@
+"""Order feeds: acknowledgement, shipment confirmation, seller cancellation, refunds.
+
+The order integration rows of integrator_base (shipped, tracking, cancellation, refund) and the
+orders waiting for their acknowledgement become messages of four kinds of feed, each carrying
+every pending order of the account at once: the 30 SubmitFeed an hour never cap how many
+orders ship. Order feeds draw on the whole SubmitFeed budget (catalog feeds leave them a
+reserve). A message's result sets its rows' Amazon status and the order's acknowledgement.
+"""
+
+import base64
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from ..lib import feeds as feedlib
+
+_logger = logging.getLogger(__name__)
+
+ORDER_FEED_KINDS = {
+    "order_ack": "OrderAcknowledgement",
+    "order_fulfillment": "OrderFulfillment",
+    "order_adjustment": "OrderAdjustment",
+}
+#: At most one feed of a kind per this many seconds (server time), unless a backlog is
+#: waiting: each feed carries every pending order, so the budget goes further and stock
+#: updates keep their share of the 30 SubmitFeed an hour.
+MIN_FEED_INTERVAL = {"order_ack": 900, "order_fulfillment": 600, "order_adjustment": 1800}
+BACKLOG = 500
+DEFAULT_CANCEL_REASON = "NoInventory"
+DEFAULT_REFUND_REASON = "CustomerReturn"
+ROW_BATCH = 5000
+
+
+class OrderIntegration(models.Model):
+    _inherit = "order.integration"
+
+    amazon_queued = fields.Boolean("Queued for Amazon", index=True, copy=False)
+
+    def action_amazon_resend(self):
+        """Send these rows again (Retry on rows in Error)."""
+        self.write(
+            {
+                "amazon_status": "none",
+                "amazon_queued": False,
+                "amazon_status_data": _("Queued again by %s", self.env.user.name),
+                "amazon_status_timestamp": fields.Datetime.now(),
+            }
+        )
+
+
+class AmazonFeedMessage(models.Model):
+    _inherit = "amazon.feed.message"
+
+    sale_order_id = fields.Many2one("sale.order", index=True, ondelete="set null")
+    order_row_ids = fields.Many2many(
+        "order.integration",
+        "amazon_feed_message_order_row_rel",
+        "message_id",
+        "row_id",
+        string="Order Integration Rows",
+    )
+
+
+class AmazonAccount(models.Model):
+    _inherit = "amazon.account"
+
+    cancel_reason = fields.Selection(
+        [
+            ("NoInventory", "No inventory"),
+            ("ShippingAddressUndeliverable", "Address undeliverable"),
+            ("CustomerExchange", "Customer exchange"),
+            ("BuyerCanceled", "Buyer canceled"),
+            ("GeneralAdjustment", "General adjustment"),
+            ("CarrierCreditDecision", "Carrier credit decision"),
+            ("RiskAssessmentInformationNotValid", "Risk assessment"),
+            ("CarrierCoverageFailure", "Carrier coverage failure"),
+            ("CustomerReturn", "Customer return"),
+            ("MerchandiseNotReceived", "Merchandise not received"),
+        ],
+        default=DEFAULT_CANCEL_REASON,
+        required=True,
+        string="Seller Cancellation Reason",
+    )
+
+    def _order_feeds_step(self, auto_commit=False):
+        """Build and submit this account's order feeds. Returns error texts."""
+        self.ensure_one()
+        self.env["order.integration"].sudo()._amazon_settle_foreign_rows()
+        for kind in ORDER_FEED_KINDS:
+            if not self._order_feed_due(kind):
+                continue
+            wait = self.env["amazon.quota.bucket"]._peek(self, "SubmitFeed")
+            if wait:
+                break
+            feed = self._build_order_feed(kind)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if feed:
+                feed._submit()
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        return []
+
+    # ------------------------------------------------------------------ what is due
+
+    def _order_feed_due(self, kind):
+        last = self.env["amazon.feed"].search(
+            [("account_id", "=", self.id), ("kind", "=", kind), ("submitted_at", "!=", False)],
+            order="submitted_at desc",
+            limit=1,
+        )
+        interval = timedelta(seconds=self._real_delay(MIN_FEED_INTERVAL[kind]))
+        if not last or last.submitted_at + interval <= fields.Datetime.now():
+            return True
+        if kind == "order_ack":
+            backlog = self.env["sale.order"].search_count(
+                [("amazon_account_id", "=", self.id), ("amazon_ack_state", "=", "todo")]
+            )
+        else:
+            operations = {
+                "order_fulfillment": ["shipped", "tracking"],
+                "order_adjustment": ["refund"],
+            }[kind]
+            backlog = self.env["order.integration"].search_count(
+                [
+                    ("amazon_queued", "=", False),
+                    ("amazon_status", "=", "none"),
+                    ("record_operation", "in", operations),
+                    ("sale_order_id.amazon_account_id", "=", self.id),
+                ]
+            )
+        return backlog >= BACKLOG
+
+    def _claim_order_rows(self, operations):
+        site = self.env.ref("amazon_integration.integration_site_amazon")
+        return self.env["order.integration"]._claim_pending(
+            site,
+            limit=ROW_BATCH,
+            domain=[
+                ("amazon_queued", "=", False),
+                ("record_operation", "in", operations),
+                ("sale_order_id.amazon_account_id", "=", self.id),
+            ],
+        )
+
+    def _build_order_feed(self, kind):
+        builder = getattr(self, f"_order_messages_{kind}")
+        entries = list(builder())
+        if not entries:
+            return self.env["amazon.feed"]
+        document = feedlib.build_feed(
+            ORDER_FEED_KINDS[kind],
+            self.merchant_id,
+            [message for message, _order, _rows in entries],
+            skip_invalid=True,
+        )
+        by_key = {message.key: (order, rows) for message, order, rows in entries}
+        for key, reason in document.rejected:
+            order, rows = by_key[key]
+            rows._set_site_status("amazon", "error", f"{order.amazon_order_id}: {reason}")
+            rows.amazon_queued = True
+            if kind == "order_ack":
+                order.amazon_ack_state = "error"
+        if not document.message_map:
+            return self.env["amazon.feed"]
+        lines = []
+        for message_id, key in document.message_map.items():
+            order, rows = by_key[key]
+            lines.append(
+                fields.Command.create(
+                    {
+                        "message_id": message_id,
+                        "seller_sku": order.amazon_order_id,
+                        "kind": kind,
+                        "sale_order_id": order.id,
+                        "order_row_ids": [fields.Command.set(rows.ids)],
+                    }
+                )
+            )
+            rows.amazon_queued = True
+            if kind == "order_ack" and order.amazon_ack_state == "todo":
+                order.amazon_ack_state = "sent"
+        return self.env["amazon.feed"].create(
+            {
+                "account_id": self.id,
+                "kind": kind,
+                "feed_type": document.feed_type,
+                "message_type": document.message_type,
+                "message_count": len(document.message_map),
+                "feed_xml": base64.b64encode(document.xml),
+                "line_ids": lines,
+            }
+        )
+
+    # ------------------------------------------------------------------ message builders
+
+    def _order_messages_order_ack(self):
+        """Acknowledge new orders; a seller cancellation is an acknowledgement with Failure."""
+        rows = self._claim_order_rows(["cancellation"])
+        cancelled = {}
+        for row in rows:
+            order = row.sale_order_id
+            if (row.operation_data or {}).get("shipped"):
+                row._set_site_status(
+                    "amazon",
+                    "error",
+                    _(
+                        "%s shipped already: Amazon cannot cancel it; refund it instead.",
+                        order.amazon_order_id,
+                    ),
+                )
+                row.amazon_queued = True
+                continue
+            cancelled.setdefault(order, self.env["order.integration"])
+            cancelled[order] |= row
+        key = 0
+        for order, order_rows in cancelled.items():
+            key += 1
+            items = [
+                feedlib.AckItem(
+                    amazon_order_item_code=line.amazon_order_item_id,
+                    merchant_order_item_id=str(line.id),
+                    cancel_reason=self.cancel_reason,
+                )
+                for line in order.order_line
+                if line.amazon_order_item_id
+            ]
+            message = feedlib.OrderAcknowledgementMessage(
+                key=key,
+                amazon_order_id=order.amazon_order_id,
+                status="Failure",
+                merchant_order_id=order.name,
+                items=items,
+            )
+            yield message, order, order_rows
+        todo = self.env["sale.order"].search(
+            [
+                ("amazon_account_id", "=", self.id),
+                ("amazon_ack_state", "=", "todo"),
+                ("state", "=", "sale"),
+            ]
+        )
+        for order in todo.filtered(lambda o: o not in cancelled):
+            key += 1
+            items = [
+                feedlib.AckItem(
+                    amazon_order_item_code=line.amazon_order_item_id,
+                    merchant_order_item_id=str(line.id),
+                )
+                for line in order.order_line
+                if line.amazon_order_item_id
+            ]
+            message = feedlib.OrderAcknowledgementMessage(
+                key=key,
+                amazon_order_id=order.amazon_order_id,
+                status="Success",
+                merchant_order_id=order.name,
+                items=items,
+            )
+            yield message, order, self.env["order.integration"]
+
+    def _order_messages_order_fulfillment(self):
+        rows = self._claim_order_rows(["shipped", "tracking"])
+        shipped_pickings = {row.res_id for row in rows if row.record_operation == "shipped"}
+        key = 0
+        for row in rows:
+            order = row.sale_order_id
+            if row.record_operation == "tracking" and row.res_id not in shipped_pickings:
+                # Amazon takes one confirmation per shipment; a tracking number added later
+                # cannot be sent again without shipping the items twice.
+                row._set_site_status(
+                    "amazon",
+                    "success",
+                    _(
+                        "Tracking number updated after the shipment was confirmed to Amazon: "
+                        "not sent again."
+                    ),
+                )
+                row.amazon_queued = True
+                continue
+            if row.record_operation == "tracking":
+                row._set_site_status("amazon", "success", _("Sent with the shipment."))
+                row.amazon_queued = True
+                continue
+            if order.amazon_fulfillment_channel == "afn":
+                row._set_site_status("amazon", "success", _("Fulfilled by Amazon."))
+                row.amazon_queued = True
+                continue
+            picking = self.env["stock.picking"].browse(row.res_id).exists()
+            data = picking._integration_shipment_data() if picking else row.operation_data
+            lines = (
+                self.env["sale.order.line"]
+                .browse(
+                    [line["sale_line_id"] for line in data["lines"] if line.get("sale_line_id")]
+                )
+                .exists()
+            )
+            codes = {line.id: line.amazon_order_item_id for line in lines}
+            items = [
+                feedlib.FulfillmentItem(
+                    amazon_order_item_code=codes[line["sale_line_id"]],
+                    quantity=round(line["quantity"]),
+                )
+                for line in data["lines"]
+                if codes.get(line.get("sale_line_id")) and line["quantity"] >= 1
+            ]
+            if not items:
+                row._set_site_status(
+                    "amazon", "success", _("No Amazon item in this delivery: nothing to confirm.")
+                )
+                row.amazon_queued = True
+                continue
+            key += 1
+            yield (
+                feedlib.OrderFulfillmentMessage(
+                    key=key,
+                    amazon_order_id=order.amazon_order_id,
+                    merchant_fulfillment_id=data["picking_id"],
+                    fulfillment_date=(picking.date_done if picking else None)
+                    or fields.Datetime.now(),
+                    carrier=data.get("carrier_name") or None,
+                    shipping_method=data.get("carrier_name") or None,
+                    tracking_number=data.get("tracking_ref") or None,
+                    items=items,
+                ),
+                order,
+                row,
+            )
+
+    def _order_messages_order_adjustment(self):
+        rows = self._claim_order_rows(["refund"])
+        key = 0
+        for row in rows:
+            order = row.sale_order_id
+            data = row.operation_data or {}
+            currency = data.get("currency") or order.currency_id.name
+            items = []
+            order_lines = (
+                self.env["sale.order.line"]
+                .browse(
+                    [
+                        line["sale_line_id"]
+                        for line in data.get("lines", [])
+                        if line.get("sale_line_id")
+                    ]
+                )
+                .exists()
+            )
+            by_id = {line.id: line for line in order_lines}
+            item_lines = order.order_line.filtered(lambda sol: sol.amazon_line_kind == "item")
+            for line in data.get("lines", []):
+                sale_line = by_id.get(line.get("sale_line_id"))
+                if not sale_line:
+                    continue
+                component = "Principal"
+                target = sale_line
+                if sale_line.amazon_line_kind == "shipping":
+                    component = "Shipping"
+                    target = item_lines[:1]
+                elif sale_line.amazon_line_kind == "tax":
+                    component = "Tax"
+                    target = item_lines[:1]
+                if not target or not target.amazon_order_item_id:
+                    continue
+                amount = abs(line.get("price_subtotal") or 0.0)
+                tax = abs(line.get("tax_amount") or 0.0)
+                adjustments = {component: amount}
+                if tax:
+                    adjustments["Tax"] = adjustments.get("Tax", 0.0) + tax
+                items.append(
+                    feedlib.AdjustedItem(
+                        reason=DEFAULT_REFUND_REASON,
+                        amazon_order_item_code=target.amazon_order_item_id,
+                        price_adjustments=adjustments,
+                        currency=currency,
+                    )
+                )
+            if not items:
+                row._set_site_status(
+                    "amazon",
+                    "error",
+                    _("The credit note has no line of an Amazon item: refund it on Amazon."),
+                )
+                row.amazon_queued = True
+                continue
+            key += 1
+            yield (
+                feedlib.OrderAdjustmentMessage(
+                    key=key, amazon_order_id=order.amazon_order_id, items=_merge_items(items)
+                ),
+                order,
+                row,
+            )
+
+
+def _merge_items(items):
+    """One AdjustedItem per Amazon item, components added up."""
+    merged = {}
+    for item in items:
+        current = merged.get(item.amazon_order_item_code)
+        if current is None:
+            merged[item.amazon_order_item_code] = item
+            continue
+        for component, amount in item.price_adjustments.items():
+            current.price_adjustments[component] = (
+                current.price_adjustments.get(component, 0.0) + amount
+            )
+    return list(merged.values())
+
+
+class OrderIntegrationRows(models.Model):
+    _inherit = "order.integration"
+
+    @api.model
+    def _amazon_settle_foreign_rows(self):
+        """Rows of orders that are not Amazon's: nothing to send, settled at once."""
+        site = self.env.ref("amazon_integration.integration_site_amazon")
+        rows = self._claim_pending(
+            site,
+            limit=ROW_BATCH,
+            domain=[("amazon_queued", "=", False), ("sale_order_id.amazon_account_id", "=", False)],
+        )
+        rows._set_site_status("amazon", "success", _("Not an Amazon order: nothing to send."))
+
+
+class AmazonFeed(models.Model):
+    _inherit = "amazon.feed"
+
+    def _submit(self):
+        res = super()._submit()
+        if self.state == "submitted" and self.kind in ORDER_FEED_KINDS:
+            self.line_ids.order_row_ids._set_site_status(
+                "amazon", "submitted", _("In feed %s", self.submission_id)
+            )
+        elif self.state == "error" and self.kind in ORDER_FEED_KINDS:
+            self.line_ids.order_row_ids._set_site_status("amazon", "error", self.error_message)
+            if self.kind == "order_ack":
+                self.line_ids.sale_order_id.amazon_ack_state = "error"
+        return res
+
+    def _apply_outcomes(self):
+        if self.kind not in ORDER_FEED_KINDS:
+            return super()._apply_outcomes()
+        for line in self.line_ids:
+            ok = line.state in ("success", "warning")
+            text = line.result_description or (_("Accepted by Amazon.") if ok else "")
+            line.order_row_ids._set_site_status("amazon", "success" if ok else "error", text)
+            if self.kind == "order_ack" and line.sale_order_id:
+                line.sale_order_id.amazon_ack_state = "done" if ok else "error"
+            if not ok and line.sale_order_id:
+                line.sale_order_id.message_post(
+                    body=_("Amazon refused the %(kind)s: %(text)s", kind=self.kind, text=text)
+                )
+        return None

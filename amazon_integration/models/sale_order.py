@@ -1,0 +1,122 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+AMAZON_EXCEPTIONS = [
+    ("unknown_sku", "Unknown SKU"),
+    ("address", "Unusable address"),
+    ("total", "Total mismatch"),
+    ("other", "Other"),
+]
+
+
+class SaleOrder(models.Model):
+    """Amazon's side of a sale order: which account and Amazon order it is, and where it is."""
+
+    _inherit = "sale.order"
+
+    amazon_account_id = fields.Many2one(
+        "amazon.account", string="Amazon Account", index=True, readonly=True, copy=False
+    )
+    amazon_order_id = fields.Char("Amazon Order ID", index=True, readonly=True, copy=False)
+    amazon_purchase_date = fields.Datetime("Amazon Purchase Date", readonly=True, copy=False)
+    amazon_last_update = fields.Datetime("Amazon Last Update", readonly=True, copy=False)
+    amazon_order_status = fields.Char("Amazon Status", readonly=True, copy=False)
+    amazon_fulfillment_channel = fields.Selection(
+        [("mfn", "Merchant (MFN)"), ("afn", "Amazon (AFN / FBA)")],
+        string="Fulfilled By",
+        readonly=True,
+        copy=False,
+    )
+    amazon_marketplace_id = fields.Many2one(
+        "amazon.marketplace", string="Amazon Marketplace", readonly=True, copy=False
+    )
+    amazon_latest_ship_date = fields.Datetime("Ship By", readonly=True, copy=False)
+    amazon_exception = fields.Selection(
+        AMAZON_EXCEPTIONS,
+        string="Amazon Exception",
+        copy=False,
+        index=True,
+        help="The order was kept but needs a person: fix the cause, then Retry import.",
+    )
+    amazon_exception_message = fields.Text(copy=False)
+    amazon_payload = fields.Json("Amazon Data", readonly=True, copy=False)
+    amazon_ack_state = fields.Selection(
+        [
+            ("todo", "To acknowledge"),
+            ("sent", "Sent"),
+            ("done", "Acknowledged"),
+            ("error", "Error"),
+        ],
+        string="Acknowledgement",
+        readonly=True,
+        copy=False,
+    )
+
+    amazon_shipby_warned = fields.Boolean(
+        "Ship-by Warning Sent", readonly=True, copy=False, help="The ship-by activity was raised."
+    )
+    amazon_conflict_warned = fields.Boolean(
+        "Cancellation Conflict Raised",
+        readonly=True,
+        copy=False,
+        help="Amazon reported a buyer cancellation of an order that already shipped.",
+    )
+
+    _sql_constraints = [
+        (
+            "amazon_order_unique",
+            "unique(amazon_account_id, amazon_order_id)",
+            "This Amazon order was already imported for this account.",
+        ),
+    ]
+
+    def action_amazon_retry_import(self):
+        """Retry import: run the import again from the stored Amazon data (after the cause
+        of the exception was fixed, e.g. a listing added or the address corrected)."""
+        orders = self.filtered(lambda o: o.amazon_account_id and o.amazon_payload)
+        if not orders:
+            raise UserError(_("These orders hold no Amazon data to import again."))
+        done, still = 0, []
+        for order in orders:
+            result = order.amazon_account_id.sudo()._retry_orders(order)
+            if order.amazon_exception or result["errors"]:
+                still.append(order.amazon_order_id)
+            else:
+                done += 1
+        if still:
+            message = _(
+                "%(done)s order(s) completed; still in exception: %(ids)s",
+                done=done,
+                ids=", ".join(still),
+            )
+        else:
+            message = _("%s order(s) completed.", done)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Amazon import"),
+                "message": message,
+                "type": "warning" if still else "success",
+                "sticky": bool(still),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    amazon_order_item_id = fields.Char("Amazon Order Item", index=True, readonly=True, copy=False)
+    amazon_line_kind = fields.Selection(
+        [
+            ("item", "Item"),
+            ("shipping", "Shipping"),
+            ("promotion", "Promotion"),
+            ("gift_wrap", "Gift wrap"),
+            ("tax", "Tax"),
+            ("adjustment", "Rounding adjustment"),
+        ],
+        readonly=True,
+        copy=False,
+    )

@@ -1,0 +1,235 @@
+import base64
+
+from odoo.tests import Form, tagged
+
+from .common import AmazonCase
+
+
+@tagged("post_install", "-at_install")
+class TestOrderFeeds(AmazonCase):
+    """Acknowledgements, shipments, seller cancellations and refunds reach the sandbox."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
+        self.stock_location = self.account.warehouse_ids.lot_stock_id
+        self.partner = self.env["res.partner"].create({"name": "Amazon Buyer"})
+        self.carrier = self.env["delivery.carrier"].create(
+            {
+                "name": "UPS",
+                "product_id": self.env["product.product"]
+                .create({"name": "UPS shipping", "type": "service"})
+                .id,
+            }
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def amazon_orders(self, count):
+        """Unshipped MFN orders of the sandbox seller, past the payment hold."""
+        seller = self.creds.seller_id
+        self.sandbox.admin("POST", f"/admin/sellers/{seller}/orders", {"count": 40, "seed": 5})
+        self.sandbox.advance(4 * 3600)
+        orders = [
+            order
+            for order in self.sandbox.admin("GET", f"/admin/sellers/{seller}/orders")
+            if order["status"] == "Unshipped"
+            and order["fulfillment_channel"] == "MFN"
+            and not order.get("planned_cancel_date")
+        ]
+        self.assertGreaterEqual(len(orders), count)
+        return orders[:count]
+
+    def odoo_order(self, amazon_order):
+        """The Odoo side of an Amazon order, as the order import makes it."""
+        lines = []
+        for item in amazon_order["items"]:
+            product = self.env["product.product"].search(
+                [("default_code", "=", item["seller_sku"])], limit=1
+            ) or self.env["product.product"].create(
+                {
+                    "name": item["title"][:60],
+                    "default_code": item["seller_sku"],
+                    "type": "consu",
+                    "is_storable": True,
+                    "invoice_policy": "order",
+                }
+            )
+            self.env["stock.quant"]._update_available_quantity(
+                product, self.stock_location, item["quantity_ordered"]
+            )
+            quantity = item["quantity_ordered"]
+            lines.append(
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": product.id,
+                        "product_uom_qty": quantity,
+                        "price_unit": float(item["item_price"]) / quantity,
+                        "tax_id": [(6, 0, [])],
+                        "amazon_order_item_id": item["order_item_id"],
+                        "amazon_line_kind": "item",
+                    },
+                )
+            )
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner.id,
+                "amazon_account_id": self.account.id,
+                "amazon_order_id": amazon_order["amazon_order_id"],
+                "amazon_fulfillment_channel": "mfn",
+                "warehouse_id": self.account.warehouse_ids[:1].id,
+                "order_line": lines,
+            }
+        )
+        order.with_context(integrator_no_capture=True).action_confirm()
+        order.amazon_ack_state = "todo"
+        return order
+
+    def deliver(self, order, quantities=None, tracking="1Z999AA10123456784"):
+        picking = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        picking.carrier_id = self.carrier
+        picking.carrier_tracking_ref = tracking
+        for move in picking.move_ids:
+            move.quantity = (quantities or {}).get(move.sale_line_id.id, move.product_uom_qty)
+            move.picked = True
+        result = picking.button_validate()
+        if isinstance(result, dict) and result.get("res_model") == "stock.backorder.confirmation":
+            Form(
+                self.env["stock.backorder.confirmation"].with_context(result["context"])
+            ).save().process()
+        return picking
+
+    def run_cycle(self, advance=600):
+        """Poll the feeds in flight and send the order feeds (the order import, which the
+        cron also runs, is tested on its own: here the Odoo orders are made by hand)."""
+        self.env.cr.precommit.run()
+        self.sandbox.advance(advance)
+        self.account.feed_ids.write({"next_check_at": False})
+        self.account._poll_feeds()
+        self.account._order_feeds_step()
+
+    def remote(self, order):
+        seller = self.creds.seller_id
+        return next(
+            o
+            for o in self.sandbox.admin("GET", f"/admin/sellers/{seller}/orders")
+            if o["amazon_order_id"] == order.amazon_order_id
+        )
+
+    def rows(self, order, operation):
+        return self.env["order.integration"].search(
+            [("sale_order_id", "in", order.ids), ("record_operation", "=", operation)]
+        )
+
+    # ------------------------------------------------------------------ tests
+
+    def test_acknowledgements_go_out_in_one_feed(self):
+        orders = self.env["sale.order"]
+        for amazon_order in self.amazon_orders(3):
+            orders |= self.odoo_order(amazon_order)
+        self.run_cycle(advance=1)
+        feed = self.account.feed_ids.filtered(lambda f: f.kind == "order_ack")
+        self.assertEqual(feed.message_count, 3, "every pending order in one feed")
+        self.assertEqual(set(orders.mapped("amazon_ack_state")), {"sent"})
+        self.run_cycle()
+        self.assertEqual(feed.state, "done")
+        self.assertEqual(set(orders.mapped("amazon_ack_state")), {"done"})
+        acknowledged = self.remote(orders[0])["acknowledged"]
+        self.assertEqual(acknowledged["merchant_order_id"], orders[0].name)
+
+    def test_shipments_confirmed_with_tracking_many_per_feed(self):
+        orders = self.env["sale.order"]
+        for amazon_order in self.amazon_orders(3):
+            orders |= self.odoo_order(amazon_order)
+        for order in orders:
+            self.deliver(order)
+        self.run_cycle(advance=1)
+        feed = self.account.feed_ids.filtered(lambda f: f.kind == "order_fulfillment")
+        self.assertEqual(feed.message_count, 3)
+        self.assertEqual(set(self.rows(orders, "shipped").mapped("amazon_status")), {"submitted"})
+        self.run_cycle()
+        self.assertEqual(feed.state, "done")
+        self.assertEqual(feed.error_count, 0)
+        for order in orders:
+            remote = self.remote(order)
+            self.assertEqual(remote["status"], "Shipped")
+            self.assertEqual(remote["shipments"][0]["tracking_number"], "1Z999AA10123456784")
+        self.assertEqual(set(self.rows(orders, "shipped").mapped("amazon_status")), {"success"})
+
+    def test_partial_shipment(self):
+        amazon_order = next(
+            o for o in self.amazon_orders(10) if any(i["quantity_ordered"] > 1 for i in o["items"])
+        )
+        order = self.odoo_order(amazon_order)
+        line = order.order_line.filtered(lambda sol: sol.product_uom_qty > 1)[:1]
+        quantities = {sol.id: (1 if sol == line else 0) for sol in order.order_line}
+        self.deliver(order, quantities)
+        self.run_cycle(advance=1)
+        self.run_cycle()
+        remote = self.remote(order)
+        self.assertEqual(remote["status"], "PartiallyShipped")
+        shipped = {i["order_item_id"]: i["quantity_shipped"] for i in remote["items"]}
+        self.assertEqual(shipped[line.amazon_order_item_id], 1)
+
+    def test_seller_cancellation(self):
+        order = self.odoo_order(self.amazon_orders(1)[0])
+        order.amazon_ack_state = "done"
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.run_cycle(advance=1)
+        feed = self.account.feed_ids.filtered(lambda f: f.kind == "order_ack")
+        self.assertEqual(feed.message_count, 1)
+        self.assertIn(b"<StatusCode>Failure</StatusCode>", base64.b64decode(feed.feed_xml))
+        self.run_cycle()
+        self.assertEqual(self.remote(order)["status"], "Canceled")
+        self.assertEqual(self.rows(order, "cancellation").amazon_status, "success")
+
+    def test_refund_sends_an_adjustment(self):
+        order = self.odoo_order(self.amazon_orders(1)[0])
+        self.deliver(order)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"reason": "Returned", "journal_id": invoice.journal_id.id})
+        )
+        reversal.refund_moves()
+        credit_note = order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        credit_note.action_post()
+        self.run_cycle(advance=1)
+        self.run_cycle()
+        feed = self.account.feed_ids.filtered(lambda f: f.kind == "order_adjustment")
+        self.assertEqual(feed.state, "done")
+        self.assertEqual(feed.error_count, 0)
+        adjustments = self.remote(order)["adjustments"]
+        self.assertEqual(len(adjustments), 1)
+        principal = sum(float(i["principal"]) for i in adjustments[0]["items"])
+        self.assertAlmostEqual(principal, credit_note.amount_untaxed, places=2)
+        self.assertEqual(self.rows(order, "refund").amazon_status, "success")
+
+    def test_unknown_order_is_an_error_on_the_row(self):
+        order = self.odoo_order(self.amazon_orders(1)[0])
+        order.amazon_ack_state = "done"
+        order.amazon_order_id = "999-0000000-0000000"
+        self.deliver(order)
+        self.run_cycle(advance=1)
+        self.run_cycle()
+        row = self.rows(order, "shipped")
+        self.assertEqual(row.amazon_status, "error")
+        line = self.account.feed_ids.line_ids.filtered(lambda m: m.sale_order_id == order)
+        self.assertEqual(line.result_code, "18028")
+        self.assertIn("999-0000000-0000000", line.result_description)
+
+    def test_orders_of_other_channels_are_settled(self):
+        product = self.env["product.product"].create({"name": "Shop item", "type": "consu"})
+        order = self.env["sale.order"].create(
+            {"partner_id": self.partner.id, "order_line": [(0, 0, {"product_id": product.id})]}
+        )
+        order.action_confirm()
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.run_cycle(advance=1)
+        row = self.rows(order, "cancellation")
+        self.assertEqual(row.amazon_status, "success")
+        self.assertFalse(self.account.feed_ids)

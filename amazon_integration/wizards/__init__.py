@@ -1,0 +1,1 @@
+from . import amazon_order_download
