@@ -31,10 +31,10 @@ _logger = logging.getLogger(__name__)
 
 #: SubmitFeed requests kept back for order feeds (acknowledgements, shipments, refunds).
 ORDER_FEED_RESERVE = 5
-#: SubmitFeed calls an hour (every feed type), spread evenly over the hour by the catalog:
-#: spending the budget at the start of the hour would leave stock updates waiting for the
-#: next one.
-FEEDS_PER_HOUR = 30
+#: Catalog feeds an hour (Amazon's 30 less the order feeds' reserve), spread evenly over
+#: the hour: spending the budget at its start would leave stock updates waiting for the
+#: next one. (P5 measured a shorter latency tail with this than with pacing all 30.)
+CATALOG_FEEDS_PER_HOUR = 30 - ORDER_FEED_RESERVE
 #: The order catalog feeds go out in when the budget is short: deletions and new products
 #: first (nothing else can follow before them), then stock, which oversells when late.
 CATALOG_FEED_PRIORITY = ("product", "delete", "inventory", "price", "image")
@@ -359,7 +359,7 @@ class AmazonAccount(models.Model):
                 continue
             Bucket = self.env["amazon.quota.bucket"]
             wait = Bucket._peek(self, "SubmitFeed", reserve=ORDER_FEED_RESERVE) or (
-                Bucket._paced_wait(self, "SubmitFeed", FEEDS_PER_HOUR)
+                Bucket._paced_wait(self, "SubmitFeed", CATALOG_FEEDS_PER_HOUR)
             )
             if wait:
                 raise AmazonQuotaWait("SubmitFeed", wait)
