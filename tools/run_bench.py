@@ -20,6 +20,7 @@ BENCHMARKS = {
     "p1_capture": "bench_p1_capture.py",  # P1: capture overhead on product writes
     "p5_stock_latency": "bench_p5_stock_latency.py",  # P5: stock change -> Amazon
     "p4_orders": "bench_p4_orders.py",  # P4/R2: orders imported per hour, duplicates
+    "p3_shipments": "bench_p3_shipments.py",  # P3: shipment confirmations per hour
 }
 
 
