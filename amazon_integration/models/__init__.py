@@ -8,6 +8,7 @@ from . import product
 from . import amazon_sync_queue
 from . import amazon_feed
 from . import amazon_catalog
+from . import amazon_variation
 from . import sale_order
 from . import amazon_order_import
 from . import amazon_order_feeds

@@ -37,7 +37,15 @@ ORDER_FEED_RESERVE = 5
 CATALOG_FEEDS_PER_HOUR = 30 - ORDER_FEED_RESERVE
 #: The order catalog feeds go out in when the budget is short: deletions and new products
 #: first (nothing else can follow before them), then stock, which oversells when late.
-CATALOG_FEED_PRIORITY = ("product", "delete", "inventory", "price", "image")
+CATALOG_FEED_PRIORITY = (
+    "product",
+    "delete",
+    "inventory",
+    "price",
+    "image",
+    "relationship",
+    "override",
+)
 #: Feed submissions polled per GetFeedSubmissionList call (Amazon's maximum id list).
 POLL_BATCH = 100
 #: Rows claimed per dispatch batch.
@@ -52,11 +60,19 @@ FEED_MESSAGE_TYPES = {
     "inventory": "Inventory",
     "price": "Price",
     "image": "ProductImage",
+    "relationship": "Relationship",
+    "override": "Override",
 }
 # fields whose change calls for each kind of feed
 PRICE_FIELDS = {"list_price", "lst_price", "price_extra", "currency_id"}
 IMAGE_FIELDS = {"image_1920", "image_variant_1920", "product_template_image_ids"}
 STOCK_FIELDS = {"is_storable", "type", "amazon_stock_reserve_type", "amazon_stock_reserve_value"}
+OVERRIDE_FIELDS = {
+    "amazon_ship_override",
+    "amazon_ship_option",
+    "amazon_ship_type",
+    "amazon_ship_amount",
+}
 IGNORED_FIELDS = {"amazon_sell", "amazon_listing_ids", "sequence", "color", "priority"}
 
 
@@ -72,7 +88,7 @@ def kinds_for_row(row):
     if op == "stock":
         return ["inventory"]
     if op == "create":
-        return ["product", "inventory", "price", "image"]
+        return ["product", "inventory", "price", "image", "override"]
     values = set((row.operation_data or {}).get("values", {}))
     if "active" in values:
         return (
@@ -87,7 +103,9 @@ def kinds_for_row(row):
         kinds.append("image")
     if values & STOCK_FIELDS:
         kinds.append("inventory")
-    if values - PRICE_FIELDS - IMAGE_FIELDS - STOCK_FIELDS - IGNORED_FIELDS:
+    if values & OVERRIDE_FIELDS:
+        kinds.append("override")
+    if values - PRICE_FIELDS - IMAGE_FIELDS - STOCK_FIELDS - OVERRIDE_FIELDS - IGNORED_FIELDS:
         kinds.append("product")
     return kinds
 
@@ -353,6 +371,7 @@ class AmazonAccount(models.Model):
         """Submit what is due, most urgent first, never building a feed the budget cannot
         send now: a feed built and then held back would carry stale quantities."""
         self._retry_draft_feeds(auto_commit=auto_commit)
+        self._ensure_variation_parents()
         for kind in CATALOG_FEED_PRIORITY:
             entries = self._ready_entries(kind)
             if not entries:
@@ -414,7 +433,7 @@ class AmazonAccount(models.Model):
             )
             .listing_id
         )
-        return entries.filtered(
+        ready = entries.filtered(
             lambda e: (
                 e.listing_id.product_synced
                 and e.listing_id not in waiting
@@ -422,6 +441,18 @@ class AmazonAccount(models.Model):
                 and e.listing_id.state != "deleted"
             )
         )
+        if kind == "relationship":
+            ready = ready.filtered(
+                lambda e: (
+                    e.listing_id.child_listing_ids
+                    and all(
+                        child.product_synced
+                        for child in e.listing_id.child_listing_ids
+                        if child.state != "deleted"
+                    )
+                )
+            )
+        return ready
 
     def _build_feed(self, kind, entries):
         """One feed with a message per entry; the entries are consumed into it."""
@@ -499,6 +530,24 @@ class AmazonAccount(models.Model):
         for entry in entries:
             listing = entry.listing_id
             product = listing.product_id
+            if listing.is_parent:
+                variation = listing._variation()
+                yield (
+                    entry,
+                    (
+                        feedlib.ProductMessage(
+                            key=entry.id,
+                            sku=listing.seller_sku,
+                            title=listing.parent_tmpl_id.name,
+                            brand=self.company_id.name,
+                            variation=variation,
+                            currency=currency,
+                        )
+                        if variation
+                        else None
+                    ),
+                )
+                continue
             if not product:
                 yield entry, None
                 continue
@@ -518,6 +567,7 @@ class AmazonAccount(models.Model):
                     mfr_part_number=product.default_code or None,
                     package_weight=feedlib.Weight(product.weight, "KG") if product.weight else None,
                     currency=currency,
+                    variation=listing._variation(),
                 ),
             )
 
@@ -570,6 +620,25 @@ class AmazonAccount(models.Model):
                 entry,
                 feedlib.ImageMessage(
                     key=entry.id, sku=entry.listing_id.seller_sku, image_type="Main", url=url
+                ),
+            )
+
+    def _messages_relationship(self, entries):
+        for entry in entries:
+            parent = entry.listing_id
+            children = parent.child_listing_ids.filtered(
+                lambda lst: lst.state != "deleted" and lst.product_synced
+            )
+            yield (
+                entry,
+                (
+                    feedlib.RelationshipMessage(
+                        key=entry.id,
+                        parent_sku=parent.seller_sku,
+                        children=[feedlib.Relation(sku=child.seller_sku) for child in children],
+                    )
+                    if children
+                    else None
                 ),
             )
 

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 FULFILLMENT_CHANNELS = [("mfn", "Merchant (MFN)"), ("afn", "Amazon (AFN / FBA)")]
 
 #: What a new (or re-listed) SKU sends, in the order Amazon needs it.
-LISTING_KINDS = ["product", "inventory", "price", "image"]
+LISTING_KINDS = ["product", "inventory", "price", "image", "override"]
 #: Listing states in which the SKU exists (or is about to exist) on Amazon.
 REMOVABLE_STATES = ("pending", "active", "error")
 
@@ -125,7 +125,9 @@ class AmazonListing(models.Model):
         Two searches for the whole batch. A row matching no product (or several products
         of the account's company) raises a ValidationError naming its SKU.
         """
-        missing = [vals for vals in vals_list if not vals.get("product_id")]
+        missing = [
+            vals for vals in vals_list if not vals.get("product_id") and not vals.get("is_parent")
+        ]
         if not missing:
             return
         Product = self.env["product.product"].with_context(active_test=False)

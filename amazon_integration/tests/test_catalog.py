@@ -222,3 +222,66 @@ class TestCatalog(AmazonCase):
         # simulated hour, so up to one burst more is legitimate); Amazon never said no
         self.assertLessEqual(submitted, 30 + 15)
         self.assertGreaterEqual(submitted, 20, "the budget is used, not wasted")
+
+    def test_variants_go_out_under_a_parent(self):
+        size = self.env["product.attribute"].create(
+            {"name": "Size", "value_ids": [(0, 0, {"name": "S"}), (0, 0, {"name": "L"})]}
+        )
+        template = self.env["product.template"].create(
+            {
+                "name": "Rain Jacket",
+                "default_code": "JACKET",
+                "type": "consu",
+                "is_storable": True,
+                "list_price": 80.0,
+                "attribute_line_ids": [
+                    (0, 0, {"attribute_id": size.id, "value_ids": [(6, 0, size.value_ids.ids)]})
+                ],
+            }
+        )
+        listings = self.env["amazon.listing"]
+        for variant in template.product_variant_ids:
+            sku = f"JACKET-{variant.product_template_attribute_value_ids.name}"
+            variant.default_code = sku
+            listings |= self.list_product(variant)
+        self.run_cycle(advance=1)
+        parent = self.env["amazon.listing"].search(
+            [("account_id", "=", self.account.id), ("is_parent", "=", True)]
+        )
+        self.assertEqual(parent.parent_tmpl_id, template)
+        self.assertEqual(listings.parent_listing_id, parent)
+        product_feed = self.account.feed_ids.filtered(lambda f: f.kind == "product")
+        self.assertEqual(product_feed.message_count, 3, "the parent and its two children")
+        self.run_cycle()
+        self.assertTrue(parent.product_synced)
+        self.run_cycle()  # the relationship goes out once parent and children are accepted
+        self.run_cycle()
+        relationship = self.account.feed_ids.filtered(lambda f: f.kind == "relationship")
+        self.assertEqual(relationship.state, "done")
+        self.assertEqual(relationship.error_count, 0)
+        remote = self.sandbox_sku(parent.seller_sku)
+        children = {r.get("sku") if isinstance(r, dict) else r for r in remote["relationships"]}
+        self.assertEqual(children, set(listings.mapped("seller_sku")))
+
+    def test_shipping_override_follows_the_product(self):
+        product = self.make_product("SHIP-1")
+        listing = self.list_product(product)
+        self.run_cycle(advance=1)
+        self.run_cycle()  # product accepted; no override configured: nothing to send
+        self.assertFalse(self.account.feed_ids.filtered(lambda f: f.kind == "override"))
+        product.product_tmpl_id.write(
+            {
+                "amazon_ship_override": True,
+                "amazon_ship_type": "Exclusive",
+                "amazon_ship_amount": 4.99,
+            }
+        )
+        self.run_cycle(advance=1)
+        feed = self.account.feed_ids.filtered(lambda f: f.kind == "override")
+        self.assertEqual(feed.message_count, 1)
+        self.run_cycle()
+        self.assertEqual(feed.state, "done")
+        self.assertEqual(feed.error_count, 0)
+        overrides = self.sandbox_sku(listing.seller_sku)["overrides"]
+        self.assertTrue(overrides)
+        self.assertIn("4.99", str(overrides))

@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
-FULL = {"product", "inventory", "price", "image"}
+FULL = {"product", "inventory", "price", "image", "override"}
 # seed 001's listing format, as Odoo's import maps its labels to field names
 SEED_COLUMNS = ["client_sku", "channel_serial", "channel_sku", "ean", "asin", "seller_sku"]
 
