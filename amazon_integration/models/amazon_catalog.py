@@ -31,10 +31,10 @@ _logger = logging.getLogger(__name__)
 
 #: SubmitFeed requests kept back for order feeds (acknowledgements, shipments, refunds).
 ORDER_FEED_RESERVE = 5
-#: Catalog feeds an hour (Amazon's 30 less the order feeds' reserve), spread evenly over
-#: the hour: spending the budget at its start would leave stock updates waiting for the
-#: next one. (P5 measured a shorter latency tail with this than with pacing all 30.)
-CATALOG_FEEDS_PER_HOUR = 30 - ORDER_FEED_RESERVE
+#: Catalog feeds an hour, spread evenly over the hour: spending the budget at its start
+#: would leave stock updates waiting for the next one. Order feeds go at most 6 times an
+#: hour in steady state (see amazon_order_feeds.MIN_FEED_INTERVAL): 24 + 6 = Amazon's 30.
+CATALOG_FEEDS_PER_HOUR = 24
 #: The order catalog feeds go out in when the budget is short: deletions and new products
 #: first (nothing else can follow before them), then stock, which oversells when late.
 CATALOG_FEED_PRIORITY = (
@@ -280,29 +280,32 @@ class AmazonAccount(models.Model):
         return bool(self.env.cr.fetchone())
 
     def _sync_now(self, auto_commit=False):
-        """One cycle of this account: catalog, orders in, order feeds out, settlements."""
+        """One cycle of this account: orders in first (their reservations change the stock
+        to send), then the catalog, order feeds out, FBA stock and settlements."""
         self.ensure_one()
         started = fields.Datetime.now()
+        texts = self._run_step(self._orders_step, auto_commit)
+        if auto_commit:
+            # the import's commit captured its reservations: queue them for this cycle
+            self.env["product.integration"].sudo()._amazon_dispatch()
         errors = self._catalog_step(auto_commit=auto_commit)
-        texts = []
-        for step in (
-            self._orders_step,
-            self._order_feeds_step,
-            self._fba_inventory_step,
-            self._settlement_step,
-        ):
-            try:
-                texts += step(auto_commit=auto_commit) or []
-            except AmazonQuotaWait as wait:
-                _logger.info("Amazon account %s: %s", self.name, wait)
-            except MwsCallError as error:
-                _logger.warning("Amazon account %s: %s", self.name, error)
-                texts.append(str(error))
+        for step in (self._order_feeds_step, self._fba_inventory_step, self._settlement_step):
+            texts += self._run_step(step, auto_commit)
         self.last_sync_at = started  # the interval runs from start to start
         if errors or texts:
             self._notify_errors(errors, texts)
         if auto_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _run_step(self, step, auto_commit):
+        try:
+            return step(auto_commit=auto_commit) or []
+        except AmazonQuotaWait as wait:
+            _logger.info("Amazon account %s: %s", self.name, wait)
+        except MwsCallError as error:
+            _logger.warning("Amazon account %s: %s", self.name, error)
+            return [str(error)]
+        return []
 
     # the steps other parts of the addon provide (overridden in their files)
     def _orders_step(self, auto_commit=False):

@@ -25,7 +25,7 @@ ORDER_FEED_KINDS = {
 #: At most one feed of a kind per this many seconds (server time), unless a backlog is
 #: waiting: each feed carries every pending order, so the budget goes further and stock
 #: updates keep their share of the 30 SubmitFeed an hour.
-MIN_FEED_INTERVAL = {"order_ack": 900, "order_fulfillment": 600, "order_adjustment": 1800}
+MIN_FEED_INTERVAL = {"order_ack": 1800, "order_fulfillment": 900, "order_adjustment": 1800}
 BACKLOG = 500
 DEFAULT_CANCEL_REASON = "NoInventory"
 DEFAULT_REFUND_REASON = "CustomerReturn"
