@@ -91,11 +91,15 @@ def main() -> int:
     base = devenv.odoo_command(python, odoo, pg, args.database)
     base[base.index("--http-port") + 1] = str(args.http_port)
     try:
+        addons = ",".join(devenv.OUR_ADDONS)
         if not database_exists(python, pg, args.database):
             devenv.log(f"creating {args.database} with demo data (a few minutes, once)")
-            cmd = [*base, "-i", ",".join(devenv.OUR_ADDONS), "--stop-after-init"]
-            if devenv.run(cmd, env=env).returncode:
-                return 1
+            cmd = [*base, "-i", addons, "--stop-after-init"]
+        else:
+            devenv.log(f"updating the addons in {args.database}")
+            cmd = [*base, "-u", addons, "--stop-after-init"]
+        if devenv.run(cmd, env=env).returncode:
+            return 1
         print(f"\nAmazon sandbox: {sandbox_url}/  (catalog, orders, feeds)")
         print(
             f"Odoo:           http://127.0.0.1:{args.http_port}/odoo  (admin / admin)\n", flush=True
