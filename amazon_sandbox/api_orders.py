@@ -22,9 +22,7 @@ ListOrderItems pages `ORDER_ITEMS_PAGE` (20) items per page.
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -35,6 +33,7 @@ from .errors import ApiError, invalid, missing
 from .ordergen import GenOptions, apply_due_events, generate_orders, next_event
 from .registry import Request, Response, Seller
 from .render_orders import render_get_order, render_list_order_items, render_list_orders
+from .sellers import issue_token, redeem_token
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -56,13 +55,6 @@ CREATE INDEX IF NOT EXISTS orders_created ON orders (seller_id, purchase_date, a
 CREATE INDEX IF NOT EXISTS orders_updated ON orders (seller_id, last_update_date,
                                                      amazon_order_id);
 CREATE INDEX IF NOT EXISTS orders_next_event ON orders (next_event_at);
-CREATE TABLE IF NOT EXISTS order_tokens (
-    token TEXT PRIMARY KEY,
-    seller_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    expires TEXT NOT NULL
-);
 """
 
 ORDER_STATUSES = (
@@ -79,7 +71,6 @@ CHANNELS = ("AFN", "MFN")
 PAYMENT_METHODS = ("COD", "CVS", "Other")
 ORDER_ITEMS_PAGE = 20
 MAX_GET_ORDER_IDS = 50
-TOKEN_TTL = timedelta(hours=24)
 LATENCY = timedelta(minutes=2)  # Amazon: *Before no later than two minutes before now
 
 
@@ -270,34 +261,9 @@ def advance_orders(state, db: sqlite3.Connection, now: datetime) -> None:
         order = loads_order(row[0])
         if apply_due_events(order, now):
             save_order(db, order)
-    db.execute("DELETE FROM order_tokens WHERE expires < ?", (_key(now),))
 
 
 # ---- tokens -------------------------------------------------------------------------------
-
-
-def _issue_token(db, req: Request, kind: str, payload: dict) -> str:
-    token = base64.b64encode(secrets.token_bytes(30)).decode()
-    db.execute(
-        "INSERT INTO order_tokens (token, seller_id, kind, payload, expires) VALUES (?,?,?,?,?)",
-        (token, req.seller.seller_id, kind, json.dumps(payload), _key(req.now + TOKEN_TTL)),
-    )
-    return token
-
-
-def _redeem_token(db, req: Request, kind: str) -> dict:
-    token = req.params.get("NextToken")
-    if not token:
-        raise missing("NextToken")
-    row = db.execute(
-        "SELECT payload, expires FROM order_tokens WHERE token = ? AND seller_id = ? AND kind = ?",
-        (token, req.seller.seller_id, kind),
-    ).fetchone()
-    if row is None or row[1] < _key(req.now):
-        raise ApiError(
-            "InvalidParameterValue", f"Invalid NextToken: {token!r} is unknown or has expired."
-        )
-    return json.loads(row[0])
 
 
 # ---- parameters ---------------------------------------------------------------------------
@@ -459,7 +425,7 @@ def _page(db, seller_id: str, f: dict) -> tuple[list[dict], bool]:
 def _list_orders_response(req: Request, f: dict) -> Response:
     with req.state.store.tx() as db:
         orders, more = _page(db, req.seller.seller_id, f)
-        token = _issue_token(db, req, "ListOrders", f) if more else None
+        token = issue_token(db, req, "ListOrders", f) if more else None
     before = parse_iso(f["before_iso"])
     body = render_list_orders(
         orders,
@@ -480,7 +446,7 @@ def list_orders(req: Request) -> Response:
 @registry.operation("ListOrdersByNextToken", section="Orders", throttle="ListOrders")
 def list_orders_by_next_token(req: Request) -> Response:
     with req.state.store.tx() as db:
-        f = _redeem_token(db, req, "ListOrders")
+        f = redeem_token(db, req, "ListOrders", invalid_code="InvalidParameterValue")
     return _list_orders_response(req, f)
 
 
@@ -508,7 +474,7 @@ def _items_response(req: Request, order_id: str, offset: int) -> Response:
         items = order["items"][offset : offset + page_size]
         token = None
         if offset + page_size < len(order["items"]):
-            token = _issue_token(
+            token = issue_token(
                 db, req, "ListOrderItems", {"order": order_id, "offset": offset + page_size}
             )
     return Response(
@@ -529,5 +495,5 @@ def list_order_items(req: Request) -> Response:
 @registry.operation("ListOrderItemsByNextToken", section="Orders", throttle="ListOrderItems")
 def list_order_items_by_next_token(req: Request) -> Response:
     with req.state.store.tx() as db:
-        payload = _redeem_token(db, req, "ListOrderItems")
+        payload = redeem_token(db, req, "ListOrderItems", invalid_code="InvalidParameterValue")
     return _items_response(req, payload["order"], int(payload["offset"]))

@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import secrets
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -40,6 +39,7 @@ from .clock import UTC, iso, parse_iso
 from .errors import ApiError, invalid, missing
 from .registry import Request, Response, Seller
 from .reports import AFN_INVENTORY, REPORT_TYPES, XML_ORDERS, render_report
+from .sellers import issue_token, redeem_token
 from .settlement import REPORT_TYPE as SETTLEMENT_V2
 from .settlement import build_settlements, render_settlement
 
@@ -75,13 +75,6 @@ CREATE TABLE IF NOT EXISTS reports (
     md5 TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reports_seller ON reports (seller_id, available);
-CREATE TABLE IF NOT EXISTS report_tokens (
-    token TEXT PRIMARY KEY,
-    seller_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    expires TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS report_schedules (
     seller_id TEXT NOT NULL,
     report_type TEXT NOT NULL,
@@ -94,7 +87,6 @@ CREATE TABLE IF NOT EXISTS report_schedules (
 REPORT_START_SECONDS = 10
 REPORT_DONE_SECONDS = 45
 SETTLEMENT_PERIOD = timedelta(hours=24)
-TOKEN_TTL = timedelta(hours=24)
 DEFAULT_RANGE = timedelta(days=30)
 LIST_WINDOW = timedelta(days=90)
 STATUSES = ("_SUBMITTED_", "_IN_PROGRESS_", "_CANCELLED_", "_DONE_", "_DONE_NO_DATA_")
@@ -268,7 +260,6 @@ def advance_reports(state, db: sqlite3.Connection, now: datetime) -> None:
                 (_key(submitted + start_after), request["request_id"]),
             )
     _run_schedules(state, db, now)
-    db.execute("DELETE FROM report_tokens WHERE expires < ?", (_key(now),))
 
 
 def _settlement_period(state) -> timedelta:
@@ -444,30 +435,6 @@ def _report_info(parent, report: dict) -> None:
         _sub(info, "AcknowledgedDate", iso(parse_iso(report["acknowledged_date"])))
 
 
-def _issue_token(db, req: Request, kind: str, payload: dict) -> str:
-    token = base64.b64encode(secrets.token_bytes(30)).decode()
-    db.execute(
-        "INSERT INTO report_tokens (token, seller_id, kind, payload, expires) VALUES (?,?,?,?,?)",
-        (token, req.seller.seller_id, kind, json.dumps(payload), _key(req.now + TOKEN_TTL)),
-    )
-    return token
-
-
-def _redeem_token(db, req: Request, kind: str) -> dict:
-    token = req.params.get("NextToken")
-    if not token:
-        raise missing("NextToken")
-    row = db.execute(
-        "SELECT payload, expires FROM report_tokens WHERE token = ? AND seller_id = ? AND kind = ?",
-        (token, req.seller.seller_id, kind),
-    ).fetchone()
-    if row is None or row[1] < _key(req.now):
-        raise ApiError(
-            "InvalidParameterValue", f"Invalid NextToken: {token!r} is unknown or has expired."
-        )
-    return json.loads(row[0])
-
-
 def _max_count(req: Request, default: int = 10) -> int:
     text = req.params.get("MaxCount") or str(default)
     if not text.isdigit() or not 1 <= int(text) <= 100:
@@ -571,7 +538,7 @@ def _matching_requests(db, seller_id: str, f: dict) -> list[dict]:
 def _paged(req: Request, kind: str, items: list[str], size: int, load, render) -> Response:
     page, rest = items[:size], items[size:]
     with req.state.store.tx() as db:
-        token = _issue_token(db, req, kind, {"ids": rest, "size": size}) if rest else None
+        token = issue_token(db, req, kind, {"ids": rest, "size": size}) if rest else None
         loaded = [x for x in (load(db, i) for i in page) if x]
 
     def fill(result):
@@ -600,7 +567,9 @@ def get_report_request_list(req: Request) -> Response:
 )
 def get_report_request_list_by_next_token(req: Request) -> Response:
     with req.state.store.tx() as db:
-        payload = _redeem_token(db, req, "GetReportRequestList")
+        payload = redeem_token(
+            db, req, "GetReportRequestList", invalid_code="InvalidParameterValue"
+        )
     return _paged(
         req, "GetReportRequestList", payload["ids"], payload["size"], _load_request, _request_info
     )
@@ -699,7 +668,7 @@ def get_report_list(req: Request) -> Response:
 )
 def get_report_list_by_next_token(req: Request) -> Response:
     with req.state.store.tx() as db:
-        payload = _redeem_token(db, req, "GetReportList")
+        payload = redeem_token(db, req, "GetReportList", invalid_code="InvalidParameterValue")
     return _paged(
         req, "GetReportList", payload["ids"], payload["size"], _load_report_info, _report_info
     )

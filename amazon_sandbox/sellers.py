@@ -3,12 +3,24 @@ GetServiceStatus for every section."""
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import sqlite3
+from datetime import datetime, timedelta, timezone
 
 from .clock import iso_z
 from .errors import ApiError
-from .registry import SECTIONS, Request, Response, Seller, operation, result_response, sub
+from .registry import (
+    SECTIONS,
+    Request,
+    Response,
+    Seller,
+    on_tick,
+    operation,
+    result_response,
+    sub,
+)
 
 SELLERS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sellers (
@@ -118,33 +130,49 @@ def parse_seller_option(text: str) -> Seller:
 # ---- next tokens (shared by every paged operation of CORE) --------------------------------
 
 
-def issue_token(db: sqlite3.Connection, req: Request, kind: str, payload: dict) -> str:
-    """Store the continuation of a paged answer; the token is opaque and base64-looking."""
-    import base64
-    import secrets
+TOKEN_TTL = timedelta(hours=24)
 
+
+def _stamp(moment: datetime) -> str:
+    """Fixed-width UTC text that sorts like the datetime."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def issue_token(db: sqlite3.Connection, req: Request, kind: str, payload: dict) -> str:
+    """Store the continuation of a paged answer; the token is opaque and base64-looking.
+
+    Shared by every paged operation (feeds, orders, reports, participations)."""
     token = base64.b64encode(secrets.token_bytes(24)).decode()
     db.execute(
         "INSERT INTO next_tokens (token, seller_id, kind, payload, created) VALUES (?,?,?,?,?)",
-        (token, req.seller.seller_id, kind, json.dumps(payload), req.now.isoformat()),
+        (token, req.seller.seller_id, kind, json.dumps(payload), _stamp(req.now)),
     )
     return token
 
 
-def redeem_token(db: sqlite3.Connection, req: Request, kind: str) -> dict:
-    """The payload of NextToken for this seller and kind, or NextTokenCorrupted / missing."""
+def redeem_token(
+    db: sqlite3.Connection, req: Request, kind: str, invalid_code: str = "NextTokenCorrupted"
+) -> dict:
+    """The payload of NextToken for this seller and kind. A token that is unknown, of another
+    seller or operation, or older than a day answers ``invalid_code`` (400)."""
     token = req.params.get("NextToken")
     if not token:
         raise ApiError(
             "MissingParameter", "The parameter NextToken is required but was not present."
         )
     row = db.execute(
-        "SELECT payload FROM next_tokens WHERE token = ? AND seller_id = ? AND kind = ?",
-        (token, req.seller.seller_id, kind),
+        "SELECT payload FROM next_tokens "
+        "WHERE token = ? AND seller_id = ? AND kind = ? AND created >= ?",
+        (token, req.seller.seller_id, kind, _stamp(req.now - TOKEN_TTL)),
     ).fetchone()
     if row is None:
-        raise ApiError("NextTokenCorrupted", f"The NextToken {token} is invalid or has expired.")
+        raise ApiError(invalid_code, f"Invalid NextToken: {token!r} is unknown or has expired.")
     return json.loads(row[0])
+
+
+@on_tick
+def forget_expired_tokens(state, db: sqlite3.Connection, now: datetime) -> None:
+    db.execute("DELETE FROM next_tokens WHERE created < ?", (_stamp(now - TOKEN_TTL),))
 
 
 # ---- Sellers API --------------------------------------------------------------------------
