@@ -135,13 +135,15 @@ class ProductIntegration(models.Model):
         by_product = defaultdict(lambda: Listing.browse())
         for listing in listings:
             by_product[listing.product_ref] |= listing
-        Queue = self.env["amazon.sync.queue"]
         not_listed = self.browse()
         nothing_to_do = self.browse()
+        items = []
+        deleted = Listing.browse()
         for row in rows:
             row_listings = by_product.get(row.res_id, Listing.browse())
             if row.record_operation != "unlink":
-                row_listings = row_listings.filtered(lambda lst: lst.state != "deleted")
+                # removed before, or earlier in this batch: no update for it any more
+                row_listings = row_listings.filtered(lambda lst: lst.state != "deleted") - deleted
             if not row_listings:
                 not_listed |= row
                 continue
@@ -150,10 +152,10 @@ class ProductIntegration(models.Model):
                 nothing_to_do |= row
                 continue
             if "delete" in kinds:
-                row_listings.filtered(lambda lst: lst.state != "deleted").write(
-                    {"state": "deleted"}
-                )
-            Queue._enqueue(row_listings, kinds, rows=row)
+                deleted |= row_listings
+            items += [(listing, kinds, row) for listing in row_listings]
+        deleted.filtered(lambda lst: lst.state != "deleted").write({"state": "deleted"})
+        self.env["amazon.sync.queue"]._enqueue_many(items)
         (rows - not_listed - nothing_to_do).write({"amazon_queued": True})
         not_listed._set_site_status(
             "amazon", "success", _("Not listed on Amazon: nothing to send.")

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 QUEUE_KINDS = [
     ("product", "Product"),
@@ -47,40 +48,62 @@ class AmazonSyncQueue(models.Model):
     @api.model
     def _enqueue(self, listings, kinds, rows=None):
         """Queue ``kinds`` for ``listings``, linking ``rows``; returns the entries."""
-        if not listings or not kinds:
+        return self._enqueue_many([(listing, kinds, rows) for listing in listings])
+
+    @api.model
+    def _enqueue_many(self, items):
+        """Queue many ``(listing, kinds, rows)`` at once, in their order: one search, one
+        create and one write per changed entry, whatever the number of rows.
+
+        A deletion supersedes everything else pending for the SKU (their rows move to it);
+        an update after a pending deletion (the SKU was listed again) replaces the deletion.
+        """
+        items = [(listing, list(kinds), rows) for listing, kinds, rows in items if kinds]
+        if not items:
             return self.browse()
-        kinds = list(kinds)
-        existing = self.search([("listing_id", "in", listings.ids)])
+        listing_ids = {listing.id for listing, _kinds, _rows in items}
+        existing = self.search([("listing_id", "in", list(listing_ids))])
+        # listing id -> kind -> row ids, starting from what is queued already
+        pending = {lid: {} for lid in listing_ids}
+        for entry in existing:
+            pending[entry.listing_id.id][entry.kind] = set(entry.row_ids.ids)
+        for listing, kinds, rows in items:
+            queued = pending[listing.id]
+            row_ids = set(rows.ids) if rows else set()
+            if "delete" in kinds:
+                for kind in [k for k in queued if k != "delete"]:
+                    row_ids |= queued.pop(kind)
+                kinds = ["delete"]
+            elif "delete" in queued:
+                row_ids |= queued.pop("delete")
+            for kind in kinds:
+                queued.setdefault(kind, set()).update(row_ids)
         by_key = {(entry.listing_id.id, entry.kind): entry for entry in existing}
-        if "delete" in kinds:
-            # a deletion supersedes everything else pending for the SKU
-            superseded = existing.filtered(lambda e: e.kind != "delete")
-            moved_rows = superseded.row_ids
-            superseded.unlink()
-            rows = (rows or self.env["product.integration"]) | moved_rows
-            kinds = ["delete"]
-        else:
-            # re-listed before the deletion went out: the deletion no longer applies
-            stale = existing.filtered(lambda e: e.kind == "delete")
-            if stale:
-                rows = (rows or self.env["product.integration"]) | stale.row_ids
-                stale.unlink()
+        gone = existing.filtered(lambda e: e.kind not in pending[e.listing_id.id])
         result = self.browse()
         to_create = []
-        for listing in listings:
-            for kind in kinds:
-                entry = by_key.get((listing.id, kind))
-                if entry and entry.exists():
-                    if rows:
-                        entry.row_ids = [fields.Command.link(row.id) for row in rows]
-                    entry.write({"next_attempt_at": False})
-                    result |= entry
-                else:
+        links = []  # (entry id, row id) added to existing entries
+        for lid, queued in pending.items():
+            for kind, row_ids in queued.items():
+                entry = by_key.get((lid, kind))
+                if entry is None:
                     to_create.append(
-                        {
-                            "listing_id": listing.id,
-                            "kind": kind,
-                            "row_ids": [fields.Command.set(rows.ids)] if rows else [],
-                        }
+                        {"listing_id": lid, "kind": kind, "row_ids": [fields.Command.set(row_ids)]}
                     )
+                    continue
+                links += [(entry.id, rid) for rid in row_ids - set(entry.row_ids.ids)]
+                result |= entry
+        result.filtered("next_attempt_at").write({"next_attempt_at": False})
+        if links:
+            # one statement for every new link, instead of a write per entry
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO amazon_sync_queue_row_rel (queue_id, row_id) "
+                    "SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING",
+                    [qid for qid, _rid in links],
+                    [rid for _qid, rid in links],
+                )
+            )
+            result.invalidate_recordset(["row_ids"])
+        gone.unlink()
         return result | self.create(to_create)

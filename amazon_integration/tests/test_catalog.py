@@ -285,3 +285,38 @@ class TestCatalog(AmazonCase):
         overrides = self.sandbox_sku(listing.seller_sku)["overrides"]
         self.assertTrue(overrides)
         self.assertIn("4.99", str(overrides))
+
+    def test_dispatch_is_batched(self):
+        """Queueing rows costs the same few queries for 10 or 40 rows."""
+
+        def dispatch(count, prefix):
+            products = self.env["product.product"]
+            for i in range(count):
+                products |= self.make_product(f"{prefix}-{i}", quantity=0)
+            for product in products:
+                self.env["amazon.listing"].create(
+                    {
+                        "account_id": self.account.id,
+                        "product_id": product.id,
+                        "seller_sku": product.default_code,
+                        "product_synced": True,
+                    }
+                )
+            self.env.cr.precommit.run()
+            self.env["product.integration"]._amazon_dispatch()
+            for product in products:
+                self.env["stock.quant"]._update_available_quantity(product, self.stock_location, 2)
+            self.env.cr.precommit.run()
+            before = self.env.cr.sql_log_count
+            self.env["product.integration"]._amazon_dispatch()
+            queries = self.env.cr.sql_log_count - before
+            entries = self.env["amazon.sync.queue"].search(
+                [("listing_id.seller_sku", "=like", f"{prefix}-%"), ("kind", "=", "inventory")]
+            )
+            self.assertEqual(len(entries), count)
+            self.assertTrue(all(len(entry.row_ids) == 2 for entry in entries))
+            return queries
+
+        small = dispatch(10, "BATCH-A")
+        large = dispatch(40, "BATCH-B")
+        self.assertLessEqual(large, small + 5, (small, large))
