@@ -168,6 +168,18 @@ class MwsTransport:
         response = result.response
         body = response.content
         headers = dict(response.headers)
+        if _looks_like_xml(body) and isinstance(result, mws_module.DataWrapper):
+            # python-amazon-mws falls back to raw data when the XML does not parse
+            raise MwsCallError(
+                operation,
+                "transient",
+                "MalformedResponse",
+                f"Amazon's answer is not well-formed XML: {body[:120]!r}",
+                response.status_code,
+                _header_id(headers),
+                duration,
+                headers,
+            )
         error = responses.error_from_body(body) if _looks_like_xml(body) else None
         if error is not None:  # an ErrorResponse sent with HTTP 200
             raise MwsCallError(

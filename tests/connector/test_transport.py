@@ -106,3 +106,13 @@ def test_unknown_operation_is_a_programming_error(box):
 def test_repr_hides_the_secret(box):
     creds = box.new_seller()
     assert creds.secret_key not in repr(transport(box, creds))
+
+
+def test_malformed_xml_is_a_transient_error(box):
+    creds = box.new_seller()
+    box.fault(creds, "malformed", count=1)
+    with pytest.raises(MwsCallError) as info:
+        transport(box, creds).call("ListMarketplaceParticipations")
+    assert info.value.kind == "transient"
+    assert info.value.code == "MalformedResponse"
+    assert transport(box, creds).call("ListMarketplaceParticipations").status == 200
