@@ -173,6 +173,11 @@ class AmazonAccount(models.Model):
             server = local
         return datetime.fromtimestamp(server, tz=timezone.utc)
 
+    def _clock_tolerance(self):
+        """Server seconds our clock may be off before it is anchored again: the stamp has
+        whole seconds and a response takes time to arrive (more on a faster sandbox)."""
+        return 2.0 * max(1.0, self._time_scale())
+
     def _observe_server_clock(self, headers, local):
         """Re-anchor the quota clock when the server's time drifts from our estimate."""
         value = {k.lower(): v for k, v in (headers or {}).items()}.get("x-mws-timestamp")
@@ -181,7 +186,7 @@ class AmazonAccount(models.Model):
         except (AttributeError, ValueError):
             return
         predicted = self._quota_clock(datetime.fromtimestamp(local, tz=timezone.utc))
-        if abs(server - predicted.timestamp()) > 2 * max(1.0, self._time_scale()):
+        if abs(server - predicted.timestamp()) > self._clock_tolerance():
             self.sudo().write({"clock_server_ref": server, "clock_local_ref": local})
 
     def _transport(self):

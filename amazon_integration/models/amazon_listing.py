@@ -269,7 +269,12 @@ class AmazonListing(models.Model):
         remove the others from Amazon (the listing stays, without product, until the
         deletion went out)."""
         drafts = self.filtered(lambda listing: listing.state == "draft")
-        (self - drafts)._amazon_remove()
+        kept = self - drafts
+        kept._amazon_remove()
+        # let go of the product here rather than through the foreign key: PostgreSQL checks
+        # that key again when the template's cascade touches a listing written in the same
+        # transaction, and the variant would be gone by then
+        kept.write({"product_id": False})
         drafts.unlink()
 
     def action_remove_from_amazon(self):

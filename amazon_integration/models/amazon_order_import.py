@@ -476,6 +476,8 @@ class AmazonAccount(models.Model):
         so.write(values)
         if status == "Canceled" and so.state != "cancel":
             self._buyer_cancelled(so, order)
+        elif status == "Shipped" and so.amazon_fulfillment_channel == "afn":
+            so._amazon_fba_shipped()
         return "updated"
 
     def _write_status(self, so, order, merged):
@@ -1533,8 +1535,9 @@ class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
     def _action_launch_stock_rule(self, previous_product_uom_qty=False):
-        """AFN lines of Amazon orders leave from the account's FBA location at once (Amazon
-        shipped them): no procurement, no reservation of the merchant's own stock."""
+        """AFN lines of Amazon orders leave from the account's FBA location: no procurement,
+        no reservation of the merchant's own stock. The delivery is done when Amazon reports
+        the order Shipped; until then the buyer may still cancel it."""
         afn = self.filtered(
             lambda line: (
                 line.order_id.amazon_fulfillment_channel == "afn"
@@ -1601,10 +1604,5 @@ class SaleOrderLine(models.Model):
             picking.unlink()
             return
         picking.action_confirm()
-        for move in picking.move_ids:
-            move.quantity = move.product_uom_qty
-            move.picked = True
-        # Amazon shipped it and told the buyer: no SMS, no e-mail from here
-        picking.with_context(
-            skip_backorder=True, cancel_backorder=True, skip_sms=True, mail_notify_force_send=False
-        )._action_done()
+        if order.amazon_order_status == "Shipped":
+            order._amazon_fba_shipped()

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -55,9 +55,13 @@ class AmazonQuotaBucket(models.Model):
 
     @api.model
     def _now(self, account):
-        """The clock quotas are counted on: real time, or the sandbox's accelerated time."""
-        now = datetime.now(timezone.utc)
-        return account._quota_clock(now)
+        """The clock quotas are counted on: the server's time (real, or the sandbox's
+        accelerated time) as we estimate it, moved back by the error that estimate may
+        have. Counting a little behind Amazon only delays a call; counting ahead of it
+        would spend a token Amazon has not restored yet (a throttle). It also absorbs a
+        call that leaves some time after its token was taken (a busy worker)."""
+        now = account._quota_clock(datetime.now(timezone.utc))
+        return now - timedelta(seconds=account._clock_tolerance())
 
     @api.model
     def _acquire(self, account, operation, reserve=0):

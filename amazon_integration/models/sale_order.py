@@ -70,6 +70,24 @@ class SaleOrder(models.Model):
         ),
     ]
 
+    def _amazon_fba_shipped(self):
+        """Amazon shipped these AFN orders: their open deliveries from the FBA location are
+        done, with no SMS and no e-mail from here (Amazon told the buyer)."""
+        for order in self:
+            location = order.amazon_account_id.sudo().afn_location_id
+            pickings = order.picking_ids.filtered(
+                lambda p, loc=location: p.state not in ("done", "cancel") and p.location_id == loc
+            )
+            for move in pickings.move_ids:
+                move.quantity = move.product_uom_qty
+                move.picked = True
+            pickings.with_context(
+                skip_backorder=True,
+                cancel_backorder=True,
+                skip_sms=True,
+                mail_notify_force_send=False,
+            )._action_done()
+
     def action_amazon_retry_import(self):
         """Retry import: run the import again from the stored Amazon data (after the cause
         of the exception was fixed, e.g. a listing added or the address corrected)."""

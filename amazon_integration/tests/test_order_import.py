@@ -15,6 +15,7 @@ from ..models.amazon_order_import import from_json, order_amounts
 from .common import AmazonCase
 
 DEMO_SKUS = [f"DEMO-SKU-{n:03d}" for n in range(1, 41)]
+IMPORTABLE = ("Unshipped", "PartiallyShipped", "Shipped")
 
 
 class OrderCase(AmazonCase):
@@ -75,6 +76,38 @@ class OrderCase(AmazonCase):
 
     def sale_orders(self):
         return self.env["sale.order"].search([("amazon_account_id", "=", self.account.id)])
+
+    def assert_mirrors_remote(self):
+        """The sale orders mirror the sandbox's orders up to the listing checkpoint.
+
+        Every importable Amazon order last changed before the checkpoint is exactly one sale
+        order; a sale order whose Amazon order is no longer importable (its buyer canceled
+        it after the import) is canceled here. Orders that changed after the checkpoint
+        belong to the next listing (it starts at the checkpoint minus the overlap), so they
+        may still be behind. Returns (remote, importable, sale orders, late ids)."""
+        checkpoint = self.account.order_checkpoint
+        self.assertTrue(checkpoint, "the listing saved a checkpoint")
+        checkpoint = checkpoint.replace(tzinfo=timezone.utc)
+        remote = self.remote_orders()
+        importable = {oid for oid, o in remote.items() if o["status"] in IMPORTABLE}
+        late = {oid for oid, o in remote.items() if o["last_update_date"] > checkpoint}
+        orders = self.sale_orders()
+        ids = orders.mapped("amazon_order_id")
+        self.assertEqual(len(ids), len(set(ids)), "one sale order per Amazon order")
+        self.assertFalse(importable - set(ids) - late, "importable orders were not imported")
+        for so in orders.filtered(lambda so: so.amazon_order_id not in importable):
+            oid = so.amazon_order_id
+            self.assertEqual(remote[oid]["status"], "Canceled", f"{oid} is not on Amazon")
+            if oid not in late:
+                self.assertEqual(
+                    so.state,
+                    "cancel",
+                    f"{oid} was canceled by its buyer at {remote[oid]['last_update_date']} "
+                    f"(checkpoint {checkpoint}); Odoo has {so.amazon_order_status} of "
+                    f"{so.amazon_last_update}",
+                )
+        self.assertLessEqual(len(late), 10, "most orders changed before the checkpoint")
+        return remote, importable, orders, late
 
     def assert_totals(self, remote, orders):
         for so in orders:
@@ -396,12 +429,20 @@ class TestOrderImportCore(OrderCase):
         self.assertEqual(fba.location_id.name, "Amazon FBA")
         picking = so.picking_ids
         self.assertEqual(len(picking), 1)
-        self.assertEqual(picking.state, "done")
         self.assertEqual(picking.location_id, fba)
         item_line = so.order_line.filtered("product_id").filtered(
             lambda line: line.amazon_line_kind == "item"
         )
+        # Unshipped: Amazon has not shipped it yet, the buyer may still cancel
+        self.assertNotIn(picking.state, ("done", "cancel"))
+        self.assertEqual(item_line.qty_delivered, 0)
+        shipped = dict(order, status="Shipped")
+        shipped["last_update_date"] += timedelta(minutes=10)
+        self.account._import_orders([shipped])
+        self.assertEqual(so.amazon_order_status, "Shipped")
+        self.assertEqual(picking.state, "done")
         self.assertEqual(item_line.qty_delivered, 2)
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", "stock.picking")]))
         product.invalidate_recordset()
         self.assertEqual(
             product.with_context(location=self.stock.id).qty_available,
@@ -413,6 +454,28 @@ class TestOrderImportCore(OrderCase):
                 [("product_id", "=", product.id), ("location_id", "=", self.stock.id)]
             )
         )
+
+    def test_afn_order_canceled_before_amazon_ships_it(self):
+        order = order_dict("111-0000014-0000001", sku="DEMO-SKU-003", fulfillment_channel="AFN")
+        self.account._import_orders([order])
+        so = self.sale_orders()
+        picking = so.picking_ids
+        canceled = dict(order, status="Canceled", cancel_reason="BuyerCanceled")
+        canceled["last_update_date"] += timedelta(minutes=10)
+        self.account._import_orders([canceled])
+        self.assertEqual(so.state, "cancel")
+        self.assertEqual(picking.state, "cancel")
+        self.assertFalse(so.amazon_conflict_warned, "nothing had left: no conflict")
+        self.assertFalse(so.activity_ids)
+
+    def test_afn_order_shipped_when_imported(self):
+        order = order_dict(
+            "111-0000015-0000001", sku="DEMO-SKU-003", fulfillment_channel="AFN", status="Shipped"
+        )
+        self.account._import_orders([order])
+        so = self.sale_orders()
+        self.assertEqual(so.picking_ids.state, "done")
+        self.assertEqual(sum(so.order_line.mapped("qty_delivered")), 2)
 
     def test_ship_by_warning_once(self):
         soon = datetime.now(timezone.utc) + timedelta(hours=3)
@@ -447,19 +510,15 @@ class TestOrderImportSandbox(OrderCase):
     def test_api_multi_page_import_totals_no_duplicates(self):
         ids = self.generate(130, seed=401)
         self.run_until_listed(runs=30)
-        remote = self.remote_orders()
-        importable = {
-            oid
-            for oid, o in remote.items()
-            if o["status"] in ("Unshipped", "PartiallyShipped", "Shipped")
-        }
+        remote, importable, orders, _late = self.assert_mirrors_remote()
         self.assertGreater(len(importable), 100, "more than one ListOrders page")
-        orders = self.sale_orders()
-        self.assertEqual(set(orders.mapped("amazon_order_id")), importable)
         self.assertTrue(set(importable) <= set(ids))
         self.assertFalse(orders.filtered("amazon_exception").mapped("amazon_exception_message"))
         self.assert_totals(remote, orders)
-        self.assertEqual(set(orders.mapped("state")), {"sale"})
+        self.assertEqual(
+            set(orders.filtered(lambda so: so.amazon_order_id in importable).mapped("state")),
+            {"sale"},
+        )
         currencies_seen = set(orders.mapped("currency_id.name"))
         self.assertEqual(currencies_seen, {"USD"})
         # unicode addresses came through
@@ -471,7 +530,7 @@ class TestOrderImportSandbox(OrderCase):
         self.account.order_checkpoint = checkpoint - timedelta(hours=3)
         self.run_until_listed()
         self.run_until_listed()
-        self.assertEqual(len(self.sale_orders()), len(importable))
+        self.assert_mirrors_remote()  # no duplicate sale order
         rows = [
             row
             for row in self.sandbox.admin("GET", "/admin/throttle")["counters"]
@@ -527,19 +586,8 @@ class TestOrderImportSandbox(OrderCase):
         self.assertFalse(self.account.order_checkpoint, "not advanced while orders are missing")
         self.sandbox.admin("DELETE", f"/admin/sellers/{self.creds.seller_id}/faults")
         self.run_until_listed(runs=30)
-        # Orders whose status changed during the last runs' clock moves are listed by later
-        # runs (overlap window): a few more listings, few enough that a lost order (one the
-        # checkpoint went past) would not come back through the 15-minute overlap.
-        for _pass in range(4):
-            remote = self.remote_orders()
-            importable = {
-                oid for oid, o in remote.items() if o["status"] in ("Unshipped", "Shipped")
-            }
-            if set(self.sale_orders().mapped("amazon_order_id")) == importable:
-                break
-            self.run_until_listed(runs=10, advance=60)
-        self.assertEqual(set(self.sale_orders().mapped("amazon_order_id")), importable)
-        self.assertTrue(self.account.order_checkpoint)
+        _remote, importable, _orders, _late = self.assert_mirrors_remote()
+        self.assertGreater(len(importable), 100)
 
     def test_next_token_corrupted_restarts_listing(self):
         self.generate(150, seed=404)
@@ -565,10 +613,7 @@ class TestOrderImportSandbox(OrderCase):
             2,
             "the listing started again",
         )
-        remote = self.remote_orders()
-        importable = {oid for oid, o in remote.items() if o["status"] in ("Unshipped", "Shipped")}
-        self.assertEqual(set(self.sale_orders().mapped("amazon_order_id")), importable)
-        self.assertEqual(len(self.sale_orders()), len(importable))
+        self.assert_mirrors_remote()
 
     def test_report_path_imports_the_same_orders_as_the_api(self):
         self.generate(40, seed=405)

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .capture import capture_enabled, get_buffer
 
@@ -83,7 +84,26 @@ class ProductProduct(models.Model):
             get_buffer(self.env).add_product_unlink(
                 {product.id: product._integration_snapshot() for product in products}
             )
+        self._integration_release()
         return super().unlink()
+
+    def _integration_release(self):
+        """Let the integration rows of these variants go of them (they keep the SKU and the
+        snapshot) before the variants are deleted. Leaving it to the two ``set null``
+        foreign keys fails for rows written in the same transaction: PostgreSQL checks the
+        variant's key again when the template's cascade updates such a row."""
+        if not self.ids:
+            return
+        Rows = self.env["product.integration"]
+        Rows.flush_model(["product_id", "product_tmpl_id"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE product_integration SET product_id = NULL, product_tmpl_id = NULL "
+                "WHERE product_id IN %s",
+                tuple(self.ids),
+            )
+        )
+        Rows.invalidate_model(["product_id", "product_tmpl_id"])
 
 
 class ProductTemplate(models.Model):
@@ -102,9 +122,10 @@ class ProductTemplate(models.Model):
         return res
 
     def unlink(self):
+        variants = self.with_context(active_test=False).product_variant_ids
         if capture_enabled(self.env):
-            variants = self.with_context(active_test=False).product_variant_ids
             get_buffer(self.env).add_product_unlink(
                 {variant.id: variant._integration_snapshot() for variant in variants}
             )
+        variants._integration_release()
         return super().unlink()
