@@ -1,8 +1,9 @@
 """Amazon's own stock of AFN (FBA) listings, read from the FBA inventory report.
 
 Seed 000: stock Amazon holds is tracked in a location of its own; an Amazon-fulfilled sale
-leaves from there (the order import validates its delivery from that location), so the stock
-is never taken off twice, and the MFN quantity sent to Amazon never counts it.
+leaves from there (its delivery from that location is done when Amazon reports the order
+Shipped), so the stock is never taken off twice, and the MFN quantity sent to Amazon never
+counts it.
 """
 
 import logging
@@ -83,8 +84,26 @@ class AmazonAccount(models.Model):
             return self._afn_location()
         return self.afn_location_id
 
+    def _fba_awaiting_shipment(self, location, products):
+        """Quantities of AFN deliveries from ``location`` that Amazon has not shipped yet:
+        the report leaves them out of the fulfillable stock (Amazon holds them for those
+        orders), and they leave the location when Amazon reports the order Shipped."""
+        if not products:
+            return {}
+        groups = self.env["stock.move"]._read_group(
+            [
+                ("location_id", "=", location.id),
+                ("product_id", "in", products.ids),
+                ("state", "not in", ("draft", "done", "cancel")),
+            ],
+            ["product_id"],
+            ["product_qty:sum"],
+        )
+        return dict(groups)
+
     def _fba_apply(self, rows):
-        """Set the FBA location's quantities to Amazon's, as inventory adjustments."""
+        """Set the FBA location's quantities to Amazon's, as inventory adjustments: the
+        fulfillable stock of the report plus what awaits Amazon's shipment."""
         location = self._fba_location()
         if not location:
             return
@@ -102,6 +121,7 @@ class AmazonAccount(models.Model):
         Quant = self.env["stock.quant"].with_context(
             inventory_mode=True, integrator_no_capture=True
         )
+        awaiting = self._fba_awaiting_shipment(location, listings.product_id)
         quants = Quant
         for row in rows:
             listing = by_sku.get(row["sku"])
@@ -117,7 +137,7 @@ class AmazonAccount(models.Model):
                 [("product_id", "=", listing.product_id.id), ("location_id", "=", location.id)],
                 limit=1,
             ) or Quant.create({"product_id": listing.product_id.id, "location_id": location.id})
-            quant.inventory_quantity = row["quantity"] or 0
+            quant.inventory_quantity = (row["quantity"] or 0) + awaiting.get(listing.product_id, 0)
             quants |= quant
         if quants:
             quants.action_apply_inventory()

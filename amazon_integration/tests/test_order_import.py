@@ -455,6 +455,31 @@ class TestOrderImportCore(OrderCase):
             )
         )
 
+    def test_fba_report_counts_afn_orders_awaiting_shipment_once(self):
+        product = self.products[2]
+        self.env["amazon.listing"].create(
+            {
+                "account_id": self.account.id,
+                "product_id": product.id,
+                "seller_sku": "DEMO-SKU-003",
+                "fulfillment_channel": "afn",
+            }
+        )
+        order = order_dict("111-0000016-0000001", sku="DEMO-SKU-003", fulfillment_channel="AFN")
+        self.account._import_orders([order])
+        fba = self.account.afn_location_id
+        # Amazon's report: 10 fulfillable, the 2 of the order held apart
+        self.account._fba_apply([{"sku": "DEMO-SKU-003", "quantity": 10}])
+        self.assertEqual(product.with_context(location=fba.id).qty_available, 12)
+        shipped = dict(order, status="Shipped")
+        shipped["last_update_date"] += timedelta(minutes=10)
+        self.account._import_orders([shipped])
+        product.invalidate_recordset()
+        self.assertEqual(product.with_context(location=fba.id).qty_available, 10)
+        self.account._fba_apply([{"sku": "DEMO-SKU-003", "quantity": 10}])
+        product.invalidate_recordset()
+        self.assertEqual(product.with_context(location=fba.id).qty_available, 10)
+
     def test_afn_order_canceled_before_amazon_ships_it(self):
         order = order_dict("111-0000014-0000001", sku="DEMO-SKU-003", fulfillment_channel="AFN")
         self.account._import_orders([order])
