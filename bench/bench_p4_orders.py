@@ -263,6 +263,7 @@ def _speed(registry, sandbox, args):
             cr.commit()
         created += result["created"] + result["exceptions"]
     elapsed = time.perf_counter() - started
+    baseline = _bare_odoo(registry, account_id)
     # R2 on these dicts: the same orders again
     with registry.cursor() as cr:
         env = _env(cr)
@@ -273,8 +274,72 @@ def _speed(registry, sandbox, args):
         "created": created,
         "seconds": elapsed,
         "per_second": created / elapsed if elapsed else 0.0,
+        "baseline": baseline,
         "again_created": again["created"] + again["exceptions"],
         "again_errors": again["errors"][:5],
+    }
+
+
+def _bare_odoo(registry, account_id):
+    """What Odoo itself takes for the same orders without the connector: the imported
+    orders copied by plain ORM calls (a customer and a delivery contact, the order with the
+    same lines, confirmation in batches of 200 with a commit after each): the floor under
+    the connector's Odoo-side speed on this machine."""
+    from odoo import Command
+
+    with registry.cursor() as cr:
+        env = _env(cr)
+        orders = env["sale.order"].search(
+            [("amazon_account_id", "=", account_id), ("state", "=", "sale")]
+        )
+        specs = [
+            {
+                "buyer": {"name": so.partner_id.name, "email": so.partner_id.email},
+                "delivery": {
+                    k: so.partner_shipping_id[k]
+                    for k in ("name", "street", "street2", "city", "zip")
+                }
+                | {"country_id": so.partner_shipping_id.country_id.id, "type": "delivery"},
+                "warehouse_id": so.warehouse_id.id,
+                "pricelist_id": so.pricelist_id.id,
+                "lines": [
+                    {
+                        "product_id": line.product_id.id,
+                        "name": line.name,
+                        "product_uom_qty": line.product_uom_qty,
+                        "price_unit": line.price_unit,
+                        "tax_id": [Command.clear()],
+                    }
+                    for line in so.order_line
+                ],
+            }
+            for so in orders
+        ]
+    started = time.perf_counter()
+    for start in range(0, len(specs), 200):
+        with registry.cursor() as cr:
+            env = _env(cr)
+            env = env(context=dict(env.context, tracking_disable=True))
+            created = env["sale.order"]
+            for spec in specs[start : start + 200]:
+                buyer = env["res.partner"].create(spec["buyer"])
+                delivery = env["res.partner"].create(dict(spec["delivery"], parent_id=buyer.id))
+                created |= env["sale.order"].create(
+                    {
+                        "partner_id": buyer.id,
+                        "partner_shipping_id": delivery.id,
+                        "warehouse_id": spec["warehouse_id"],
+                        "pricelist_id": spec["pricelist_id"],
+                        "order_line": [Command.create(line) for line in spec["lines"]],
+                    }
+                )
+            created.action_confirm()
+            cr.commit()
+    elapsed = time.perf_counter() - started
+    return {
+        "orders": len(specs),
+        "seconds": elapsed,
+        "per_second": len(specs) / elapsed if elapsed else 0.0,
     }
 
 
@@ -383,6 +448,14 @@ def _print(result, args):
         f"  Odoo-side speed: {speed['created']} orders in {speed['seconds']:.1f} s = "
         f"{speed['per_second']:.1f} orders/s (goal >= {GOAL_PER_SECOND})"
     )
+    base = speed.get("baseline") or {}
+    if base.get("per_second"):
+        print(
+            f"  bare Odoo, same orders without the connector (2 contacts, order, lines, "
+            f"confirmation): {base['orders']} in {base['seconds']:.1f} s = "
+            f"{base['per_second']:.1f} orders/s; the connector runs at "
+            f"{speed['per_second'] / base['per_second']:.0%} of that"
+        )
     rate = tp["imported"] / hours
     print(
         f"  rate observed: {rate:.0f} orders per sandbox hour over the run; the report path's "

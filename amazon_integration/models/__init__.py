@@ -15,3 +15,4 @@ from . import amazon_order_feeds
 from . import amazon_settlement
 from . import amazon_fba
 from . import res_config_settings
+from . import res_partner

@@ -642,7 +642,8 @@ class AmazonAccount(models.Model):
                 )
                 self._raise_exception_activity(so)
                 return so
-        so.activity_unlink(["mail.mail_activity_data_warning"])
+        if so.activity_ids:
+            so.activity_unlink(["mail.mail_activity_data_warning"])
         if pending:
             return so
         confirm_values = {"date_order": values["date_order"]}
@@ -829,7 +830,8 @@ class AmazonAccount(models.Model):
         return cache["fallback"]
 
     def _buyer_partner(self, order, marketplace, cache):
-        """The buyer, found by Amazon's anonymised e-mail address, else created."""
+        """The buyer, found by Amazon's anonymised e-mail address (the indexed
+        ``amazon_buyer_email`` of the contacts this import created), else created."""
         email = (order.get("buyer_email") or "").strip()
         if not email:
             return self._fallback_partner(cache)
@@ -839,7 +841,7 @@ class AmazonAccount(models.Model):
         Partner = self.env["res.partner"].sudo()
         partner = Partner.search(
             [
-                ("email", "=ilike", email),
+                ("amazon_buyer_email", "=", key[1]),
                 ("parent_id", "=", False),
                 ("company_id", "in", (self.company_id.id, False)),
             ],
@@ -851,6 +853,7 @@ class AmazonAccount(models.Model):
             values = {
                 "name": order.get("buyer_name") or address.get("name") or email,
                 "email": email,
+                "amazon_buyer_email": key[1],
                 "customer_rank": 1,
                 "company_id": self.company_id.id,
                 "country_id": country.id or False,

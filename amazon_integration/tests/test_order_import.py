@@ -191,12 +191,13 @@ class TestOrderImportCore(OrderCase):
         self.assertEqual(kinds, ["item", "shipping", "tax"])
         self.assertEqual(so.amazon_fulfillment_channel, "mfn")
         self.assertTrue(so.picking_ids, "an MFN delivery to ship from the warehouse")
-        # the same buyer again: found, not created twice; same address: same delivery contact
+        # the same buyer again (any case): found, not created twice; same address: same
+        # delivery contact
         self.account._import_orders(
             [
                 order_dict(
                     "111-0000001-0000002",
-                    buyer_email="111-0000001-0000001@marketplace.amazon.com",
+                    buyer_email="111-0000001-0000001@Marketplace.Amazon.com",
                 )
             ]
         )
