@@ -94,13 +94,16 @@ def _seconds(now):
 @dataclass(frozen=True)
 class BucketState:
     """Where one bucket stands: ``tokens`` left at ``updated_at`` (epoch seconds), and
-    ``hour_count`` requests made in the hour window starting at ``hour_window_start``."""
+    ``hour_count`` requests made in the hour window starting at ``hour_window_start``, of
+    which ``reserving_count`` were taken by callers keeping a reserve for others (they pace
+    themselves on that count, not on the requests of the callers they make room for)."""
 
     bucket: str
     tokens: float
     updated_at: float
     hour_window_start: float | None = None
     hour_count: int = 0
+    reserving_count: int = 0
 
     @classmethod
     def full(cls, operation, now):
@@ -115,6 +118,7 @@ class BucketState:
             "updated_at": self.updated_at,
             "hour_window_start": self.hour_window_start,
             "hour_count": self.hour_count,
+            "reserving_count": self.reserving_count,
         }
 
     @classmethod
@@ -131,6 +135,7 @@ class BucketState:
                 updated_at=float(data["updated_at"]),
                 hour_window_start=None if window is None else float(window),
                 hour_count=int(data.get("hour_count") or 0),
+                reserving_count=int(data.get("reserving_count") or 0),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a bucket state: {data!r} ({exc})") from None
@@ -143,11 +148,16 @@ def _refreshed(state, limit, now):
     if elapsed > 0:  # a worker whose clock lags must not restore tokens backwards
         tokens = min(float(limit.burst), tokens + elapsed / limit.restore_seconds)
         updated_at = now
-    window, count = state.hour_window_start, state.hour_count
+    window, count, reserving = state.hour_window_start, state.hour_count, state.reserving_count
     if window is None or now >= window + HOUR:
-        window, count = math.floor(now / HOUR) * HOUR, 0
+        window, count, reserving = math.floor(now / HOUR) * HOUR, 0, 0
     return replace(
-        state, tokens=tokens, updated_at=updated_at, hour_window_start=window, hour_count=count
+        state,
+        tokens=tokens,
+        updated_at=updated_at,
+        hour_window_start=window,
+        hour_count=count,
+        reserving_count=reserving,
     )
 
 
@@ -185,7 +195,12 @@ def acquire(state, operation, now, *, reserve=0):
         hour_wait = current.hour_window_start + HOUR - now
     if token_wait > 0 or hour_wait > 0:
         return False, max(token_wait, hour_wait), current
-    taken = replace(current, tokens=max(0.0, current.tokens - 1), hour_count=current.hour_count + 1)
+    taken = replace(
+        current,
+        tokens=max(0.0, current.tokens - 1),
+        hour_count=current.hour_count + 1,
+        reserving_count=current.reserving_count + (1 if reserve else 0),
+    )
     return True, 0.0, taken
 
 
@@ -236,8 +251,9 @@ def observe_headers(state, now, headers):
     if reset_at is not None and reset_at > now:
         window = reset_at - HOUR
     used = max(0, math.ceil(quota_max - remaining))
-    count = max(current.hour_count, used) if window == current.hour_window_start else used
-    return replace(current, hour_window_start=window, hour_count=count)
+    if window == current.hour_window_start:
+        return replace(current, hour_count=max(current.hour_count, used))
+    return replace(current, hour_window_start=window, hour_count=used, reserving_count=0)
 
 
 def _parse_iso(text):

@@ -88,7 +88,9 @@ class AmazonQuotaBucket(models.Model):
     @api.model
     def _paced_wait(self, account, operation, budget, burst=3):
         """Seconds to wait so that ``budget`` calls an hour are spread over the hour (after a
-        first ``burst``) instead of spent at its start and then nothing for the rest of it."""
+        first ``burst``) instead of spent at its start and then nothing for the rest of it.
+        Counts the calls taken with a reserve (the callers that pace themselves): the
+        calls they keep room for do not slow them down beyond the token bucket."""
         record = self._locked(account, operation).sudo()
         state = record.state or {}
         start = state.get("hour_window_start")
@@ -97,7 +99,7 @@ class AmazonQuotaBucket(models.Model):
         elapsed = self._now(account).timestamp() - start
         if elapsed >= quota.HOUR or elapsed < 0:
             return 0
-        count = state.get("hour_count") or 0
+        count = state.get("reserving_count") or 0
         if count < burst + budget * elapsed / quota.HOUR:
             return 0
         return (count - burst + 1) * quota.HOUR / budget - elapsed

@@ -155,6 +155,16 @@ def test_reserve_on_the_hourly_quota():
     assert not allowed and wait == pytest.approx(HOUR - 3000)
 
 
+def test_requests_with_a_reserve_are_counted_apart():
+    state = burn("SubmitFeed", 2, T0, reserve=5)
+    state = burn("SubmitFeed", 3, T0, state)
+    assert (state.hour_count, state.reserving_count) == (5, 2)
+    assert BucketState.from_dict(state.to_dict()) == state
+    # a new hour window starts both counts again
+    _, _, state = acquire(state, "SubmitFeed", T0 + HOUR, reserve=5)
+    assert (state.hour_count, state.reserving_count) == (1, 1)
+
+
 def test_reserve_must_leave_a_request():
     with pytest.raises(ValueError):
         acquire(None, "SubmitFeed", T0, reserve=15)
@@ -202,6 +212,7 @@ def test_serialisation_round_trip_through_json():
         "updated_at": T0,
         "hour_window_start": T0,
         "hour_count": 3,
+        "reserving_count": 0,
     }
     restored = BucketState.from_dict(json.loads(json.dumps(data)))
     assert restored == state
