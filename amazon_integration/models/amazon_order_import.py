@@ -46,6 +46,19 @@ ZERO = Decimal("0.00")
 #: statuses imported as confirmed orders
 IMPORTABLE = ("Unshipped", "PartiallyShipped", "Shipped")
 PENDING = ("Pending", "PendingAvailability")
+#: Every OrderStatus ListOrders knows; Unshipped and PartiallyShipped go together.
+LISTED_STATUSES = (
+    "PendingAvailability",
+    "Pending",
+    "Unshipped",
+    "PartiallyShipped",
+    "Shipped",
+    "InvoiceUnconfirmed",
+    "Canceled",
+    "Unfulfillable",
+)
+#: Orders on one ListOrders page (MaxResultsPerPage's default and maximum).
+LIST_PAGE_SIZE = 100
 
 REPORT_FLAT = "_GET_FLAT_FILE_ORDERS_DATA_"
 REPORT_XML_ALL = "_GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_"
@@ -253,6 +266,12 @@ class AmazonAccount(models.Model):
     order_download_to = fields.Datetime("Download Orders To", copy=False)
     order_last_found = fields.Integer(
         "Orders Needing Items (last listing)", readonly=True, copy=False
+    )
+    order_last_listed = fields.Integer(
+        "Orders Listed (last listing)",
+        readonly=True,
+        copy=False,
+        help="Every order the last listing went through, new or updated.",
     )
     order_last_summary = fields.Char("Last Order Import", readonly=True, copy=False)
     amazon_shipping_product_id = fields.Many2one("product.product", "Shipping Product")
@@ -1144,24 +1163,40 @@ class AmazonAccount(models.Model):
         """Orders ListOrderItems can fetch in one interval (1 call every 2 s)."""
         return max(1, (self.sync_interval or 60) // 2)
 
+    def _listing_capacity(self):
+        """Orders ListOrders can page through in one interval (a page of 100 restored a
+        minute)."""
+        return LIST_PAGE_SIZE * max(1, (self.sync_interval or 60) // 60)
+
+    def _listing_statuses(self):
+        """The OrderStatus filter of the listings: Pending orders only when they are
+        imported (otherwise the listing would page through every order twice, once unpaid
+        and once paid)."""
+        if self.import_pending_orders:
+            return []
+        return [s for s in LISTED_STATUSES if s not in PENDING]
+
     def _auto_choose_path(self):
         """Which path this run takes.
 
         ``auto``: reports when the last listing found more orders needing their items than
-        ListOrderItems can fetch in one interval (one call every 2 s: interval / 2 orders);
-        back to the API when the last report brought fewer new orders per interval than
-        half of that. Switching from reports to the API moves the listing checkpoint back to
-        what the reports covered, so no order falls between the two paths.
+        ListOrderItems can fetch in one interval (one call every 2 s: interval / 2 orders),
+        or went through more orders than ListOrders can page in two intervals (a page of 100
+        a minute: the listing falls behind); back to the API when the last listing found
+        fewer than half of that and went through less than one interval's pages. Switching
+        from reports to the API moves the listing checkpoint back to what the reports
+        covered, so no order falls between the two paths.
         """
         if self.order_import_mode != "auto":
             return self.order_import_mode
         capacity = self._items_capacity()
         listing = self.order_listing_state or {}
-        found = max(
-            self.order_last_found or 0,
-            listing.get("found", 0) if listing.get("purpose") == "sync" else 0,
-        )
-        if self.order_auto_path != "report" and found > capacity:
+        sync = listing.get("purpose") == "sync"
+        found = max(self.order_last_found or 0, listing.get("found", 0) if sync else 0)
+        listed = max(self.order_last_listed or 0, listing.get("listed", 0) if sync else 0)
+        if self.order_auto_path != "report" and (
+            found > capacity or listed > 2 * self._listing_capacity()
+        ):
             self.order_auto_path = "report"
             if not self.order_report_checkpoint:
                 self.order_report_checkpoint = self.order_checkpoint
@@ -1170,6 +1205,7 @@ class AmazonAccount(models.Model):
             self.order_auto_path == "report"
             and not self.order_report_state
             and (self.order_last_found or 0) * 2 < capacity
+            and (self.order_last_listed or 0) < self._listing_capacity()
         ):
             self.order_auto_path = "api"
             back = self.order_report_checkpoint and (
@@ -1229,7 +1265,11 @@ class AmazonAccount(models.Model):
         done = self._run_listing(state, fetch_items, errors, auto_commit)
         if done:
             before = _parse_iso(state.get("before")) if state.get("before") else None
-            values = {"order_listing_state": False, "order_last_found": state.get("found", 0)}
+            values = {
+                "order_listing_state": False,
+                "order_last_found": state.get("found", 0),
+                "order_last_listed": state.get("listed", 0),
+            }
             if before and not state.get("failed"):
                 values["order_checkpoint"] = naive(before)
             self.write(values)
@@ -1272,7 +1312,10 @@ class AmazonAccount(models.Model):
                     self.order_listing_state = dict(state)
                     continue
             elif not state.get("started"):
-                params = {"marketplaceids": self._marketplace_codes()}
+                params = {
+                    "marketplaceids": self._marketplace_codes(),
+                    "orderstatus": self._listing_statuses(),
+                }
                 if state.get("by") == "created":
                     params["created_after"] = state["after"]
                     if state.get("until"):
@@ -1296,6 +1339,7 @@ class AmazonAccount(models.Model):
                     reply.operation, "transient", "MalformedResponse", str(error)
                 ) from None
             waiting = self._page_to_waiting(orders, fetch_items, errors, state)
+            state["listed"] = state.get("listed", 0) + len(orders)
             if not state.get("before") and before:
                 state["before"] = to_json(before)
             state.update(token=token, started=True, waiting=waiting)

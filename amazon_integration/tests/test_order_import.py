@@ -503,6 +503,33 @@ class TestOrderImportCore(OrderCase):
         self.assertEqual(so.picking_ids.state, "done")
         self.assertEqual(sum(so.order_line.mapped("qty_delivered")), 2)
 
+    def test_auto_path_follows_the_volume(self):
+        account = self.account
+        account.write({"order_import_mode": "auto", "order_auto_path": "api"})
+        self.assertEqual(account._auto_choose_path(), "api")
+        # a listing going through more orders than ListOrders pages in two intervals (one
+        # page of 100 a minute) falls behind: new orders come from reports
+        account.order_listing_state = {"purpose": "sync", "after": "x", "found": 3, "listed": 201}
+        self.assertEqual(account._auto_choose_path(), "report")
+        # quiet again (the listing still runs for updates): back to the API
+        account.write({"order_listing_state": False, "order_last_found": 2})
+        account.order_last_listed = 150
+        self.assertEqual(account._auto_choose_path(), "report", "still more than a page")
+        account.order_last_listed = 40
+        self.assertEqual(account._auto_choose_path(), "api")
+        # many orders needing their items: reports too
+        account.order_last_found = 31
+        self.assertEqual(account._auto_choose_path(), "report")
+
+    def test_listings_skip_unpaid_orders_unless_imported(self):
+        statuses = self.account._listing_statuses()
+        self.assertNotIn("Pending", statuses)
+        self.assertIn("Unshipped", statuses)
+        self.assertIn("PartiallyShipped", statuses, "Amazon wants both or neither")
+        self.assertIn("Canceled", statuses)
+        self.account.import_pending_orders = True
+        self.assertEqual(self.account._listing_statuses(), [], "every status")
+
     def test_ship_by_warning_once(self):
         soon = datetime.now(timezone.utc) + timedelta(hours=3)
         later = datetime.now(timezone.utc) + timedelta(days=3)
