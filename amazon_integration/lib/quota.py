@@ -180,7 +180,9 @@ def acquire(state, operation, now, *, reserve=0):
     ``wait_seconds`` is the exact time until the same call would be allowed. ``reserve``
     keeps that many requests back, both from the burst and from the hourly quota: a caller
     passing ``reserve=5`` for SubmitFeed leaves 5 tokens and 5 submissions of the hour to the
-    callers that pass none (order feeds). ``state`` may be None (fresh bucket) or a dict.
+    callers that pass none (order feeds). Submissions those callers already made in the
+    hour count towards the hourly part: the room is kept for them, not on top of what they
+    used. ``state`` may be None (fresh bucket) or a dict.
     """
     now = _seconds(now)
     limit = limit_for(operation)
@@ -191,7 +193,8 @@ def acquire(state, operation, now, *, reserve=0):
     missing = (1 + reserve) - current.tokens
     token_wait = missing * limit.restore_seconds if missing > _EPSILON else 0.0
     hour_wait = 0.0
-    if limit.hourly is not None and current.hour_count + 1 + reserve > limit.hourly:
+    hour_reserve = max(0, reserve - (current.hour_count - current.reserving_count))
+    if limit.hourly is not None and current.hour_count + 1 + hour_reserve > limit.hourly:
         hour_wait = current.hour_window_start + HOUR - now
     if token_wait > 0 or hour_wait > 0:
         return False, max(token_wait, hour_wait), current

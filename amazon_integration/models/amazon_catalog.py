@@ -33,8 +33,11 @@ _logger = logging.getLogger(__name__)
 ORDER_FEED_RESERVE = 5
 #: Catalog feeds an hour, spread evenly over the hour: spending the budget at its start
 #: would leave stock updates waiting for the next one. Order feeds go at most 6 times an
-#: hour in steady state (see amazon_order_feeds.MIN_FEED_INTERVAL): 24 + 6 = Amazon's 30.
-CATALOG_FEEDS_PER_HOUR = 24
+#: hour in steady state (see amazon_order_feeds.MIN_FEED_INTERVAL): 1 at the start of the
+#: hour + 23 spread over it + 6 = Amazon's 30, so the hourly quota never stops the catalog
+#: before the hour ends.
+CATALOG_FEEDS_PER_HOUR = 23
+CATALOG_BURST = 1
 #: The order catalog feeds go out in when the budget is short: deletions and new products
 #: first (nothing else can follow before them), then stock, which oversells when late.
 CATALOG_FEED_PRIORITY = (
@@ -383,7 +386,7 @@ class AmazonAccount(models.Model):
                 continue
             Bucket = self.env["amazon.quota.bucket"]
             wait = Bucket._peek(self, "SubmitFeed", reserve=ORDER_FEED_RESERVE) or (
-                Bucket._paced_wait(self, "SubmitFeed", CATALOG_FEEDS_PER_HOUR)
+                Bucket._paced_wait(self, "SubmitFeed", CATALOG_FEEDS_PER_HOUR, burst=CATALOG_BURST)
             )
             if wait:
                 raise AmazonQuotaWait("SubmitFeed", wait)

@@ -155,6 +155,23 @@ def test_reserve_on_the_hourly_quota():
     assert not allowed and wait == pytest.approx(HOUR - 3000)
 
 
+def test_hourly_reserve_counts_what_the_others_used():
+    # order feeds made 6 submissions this hour: the 5 kept for them are used, the catalog
+    # gets the other 24 (not 30 - 6 - 5 = 19)
+    state = burn("SubmitFeed", 6, T0)
+    moment, taken = T0, 0
+    while True:
+        allowed, wait, state = acquire(state, "SubmitFeed", moment, reserve=5)
+        if not allowed:
+            if moment + wait >= T0 + HOUR:
+                break
+            moment += wait
+            continue
+        taken += 1
+    assert taken == 24
+    assert state.hour_count == 30
+
+
 def test_requests_with_a_reserve_are_counted_apart():
     state = burn("SubmitFeed", 2, T0, reserve=5)
     state = burn("SubmitFeed", 3, T0, state)
