@@ -1,9 +1,14 @@
+import math
 from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..lib import quota
+
+#: Calls of the non-paced callers at the start of an hour that do not count against the
+#: paced ones (an acknowledgement and a shipment feed may both go out at once).
+OTHERS_BURST = 2
 
 
 class AmazonQuotaBucket(models.Model):
@@ -89,8 +94,12 @@ class AmazonQuotaBucket(models.Model):
     def _paced_wait(self, account, operation, budget, burst=3):
         """Seconds to wait so that ``budget`` calls an hour are spread over the hour (after a
         first ``burst``) instead of spent at its start and then nothing for the rest of it.
-        Counts the calls taken with a reserve (the callers that pace themselves): the
-        calls they keep room for do not slow them down beyond the token bucket."""
+        Counts the calls taken with a reserve (the callers that pace themselves), plus the
+        calls of the others beyond their share of the hourly quota (what ``budget`` and
+        ``burst`` leave, spread over the hour, after a first ``OTHERS_BURST``): others within
+        their share do not slow the pace down, others above it (many order feeds) take
+        their extra from the paced callers' hour, evenly, rather than finding the hourly
+        quota used up at the end of it."""
         record = self._locked(account, operation).sudo()
         state = record.state or {}
         start = state.get("hour_window_start")
@@ -100,6 +109,11 @@ class AmazonQuotaBucket(models.Model):
         if elapsed >= quota.HOUR or elapsed < 0:
             return 0
         count = state.get("reserving_count") or 0
+        hourly = quota.limit_for(operation).hourly
+        if hourly:
+            others = (state.get("hour_count") or 0) - count
+            share = OTHERS_BURST + max(0, hourly - burst - budget) * elapsed / quota.HOUR
+            count += max(0, math.ceil(others - share))
         if count < burst + budget * elapsed / quota.HOUR:
             return 0
         return (count - burst + 1) * quota.HOUR / budget - elapsed

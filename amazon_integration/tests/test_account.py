@@ -61,6 +61,29 @@ class TestAccount(AmazonCase):
         self.assertEqual(sum(c["allowed"] for c in mine), 15)
         self.assertEqual(sum(c["throttled"] + c["quota_exceeded"] for c in mine), 0)
 
+    def test_pacing_yields_to_order_feeds_above_their_share(self):
+        Bucket = self.env["amazon.quota.bucket"]
+        record = Bucket._locked(self.account, "SubmitFeed")
+        now = Bucket._now(self.account).timestamp()
+
+        def wait(orders):
+            # half an hour into the window: 12 catalog feeds (1 + 23 / 2 allowed) and
+            # ``orders`` order feeds
+            record.state = {
+                "bucket": "SubmitFeed",
+                "tokens": 15.0,
+                "updated_at": now,
+                "hour_window_start": now - 1800,
+                "hour_count": 12 + orders,
+                "reserving_count": 12,
+            }
+            return Bucket._paced_wait(self.account, "SubmitFeed", 23, burst=1)
+
+        self.assertEqual(wait(0), 0)
+        self.assertEqual(wait(5), 0, "within their share (2 + 6 an hour): no effect")
+        self.assertGreater(wait(9), 0, "4 above their share: the catalog slows down")
+        self.assertAlmostEqual(wait(9), (16 - 1 + 1) * 3600 / 23 - 1800, delta=2)
+
     def test_throttled_anyway_empties_the_bucket(self):
         self.sandbox.fault(self.creds, "throttle_storm", seconds=600)
         # not assertRaises: it would roll back what the failed call recorded
