@@ -116,13 +116,6 @@ def kinds_for_row(row):
 class ProductIntegration(models.Model):
     _inherit = "product.integration"
 
-    amazon_queued = fields.Boolean(
-        "Queued for Amazon",
-        index=True,
-        copy=False,
-        help="Turned into pending updates of Amazon listings, not yet in a feed.",
-    )
-
     @api.model
     def _amazon_dispatch(self, limit=DISPATCH_BATCH):
         """Turn new rows into pending listing updates. Returns the number of rows taken."""
@@ -165,17 +158,6 @@ class ProductIntegration(models.Model):
         )
         nothing_to_do._set_site_status("amazon", "success", _("No change Amazon needs to know."))
         return len(rows)
-
-    def action_amazon_resend(self):
-        """Manual mode: send these rows again (Retry on rows in Error)."""
-        self.write(
-            {
-                "amazon_status": "none",
-                "amazon_queued": False,
-                "amazon_status_data": _("Queued again by %s", self.env.user.name),
-                "amazon_status_timestamp": fields.Datetime.now(),
-            }
-        )
 
 
 class AmazonListing(models.Model):

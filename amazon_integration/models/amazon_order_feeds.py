@@ -32,23 +32,6 @@ DEFAULT_REFUND_REASON = "CustomerReturn"
 ROW_BATCH = 5000
 
 
-class OrderIntegration(models.Model):
-    _inherit = "order.integration"
-
-    amazon_queued = fields.Boolean("Queued for Amazon", index=True, copy=False)
-
-    def action_amazon_resend(self):
-        """Send these rows again (Retry on rows in Error)."""
-        self.write(
-            {
-                "amazon_status": "none",
-                "amazon_queued": False,
-                "amazon_status_data": _("Queued again by %s", self.env.user.name),
-                "amazon_status_timestamp": fields.Datetime.now(),
-            }
-        )
-
-
 class AmazonFeedMessage(models.Model):
     _inherit = "amazon.feed.message"
 

@@ -1,5 +1,7 @@
 import base64
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import Form, tagged
 
 from .common import AmazonCase
@@ -209,9 +211,10 @@ class TestOrderFeeds(AmazonCase):
         self.assertAlmostEqual(principal, credit_note.amount_untaxed, places=2)
         self.assertEqual(self.rows(order, "refund").amazon_status, "success")
 
-    def test_unknown_order_is_an_error_on_the_row(self):
+    def test_unknown_order_is_an_error_on_the_row_and_can_be_sent_again(self):
         order = self.odoo_order(self.amazon_orders(1)[0])
         order.amazon_ack_state = "done"
+        amazon_id = order.amazon_order_id
         order.amazon_order_id = "999-0000000-0000000"
         self.deliver(order)
         self.run_cycle(advance=1)
@@ -221,6 +224,17 @@ class TestOrderFeeds(AmazonCase):
         line = self.account.feed_ids.line_ids.filtered(lambda m: m.sale_order_id == order)
         self.assertEqual(line.result_code, "18028")
         self.assertIn("999-0000000-0000000", line.result_description)
+        # the cause fixed, "Send again to Amazon": the next fulfillment feed carries it
+        order.amazon_order_id = amazon_id
+        row.action_amazon_resend()
+        self.assertEqual((row.amazon_status, row.amazon_queued), ("none", False))
+        self.account.feed_ids.write(
+            {"submitted_at": fields.Datetime.now() - timedelta(hours=1)}
+        )  # the 15-minute spacing of fulfillment feeds is over
+        self.run_cycle(advance=1)
+        self.run_cycle()
+        self.assertEqual(row.amazon_status, "success")
+        self.assertEqual(self.remote(order)["status"], "Shipped")
 
     def test_orders_of_other_channels_are_settled(self):
         product = self.env["product.product"].create({"name": "Shop item", "type": "consu"})
