@@ -357,14 +357,23 @@ def _replay(registry, sandbox, throughput, args):
                 and account.order_checkpoint - timedelta(hours=2),
             }
             if mode == "report":
-                values.update(order_report_checkpoint=False, order_report_state=False)
+                values.update(
+                    order_report_checkpoint=False,
+                    order_report_state=False,
+                    order_update_checkpoint=False,
+                    order_update_report_state=False,
+                )
             account.write(values)
             cr.commit()
         for _n in range(40):
             _step(registry, account_id)
             with registry.cursor() as cr:
                 account = _env(cr)["amazon.account"].browse(account_id)
-                busy = account.order_listing_state or account.order_report_state
+                busy = (
+                    account.order_listing_state
+                    or account.order_report_state
+                    or account.order_update_report_state
+                )
             if not busy:
                 break
             time.sleep(60 / args.time_scale)

@@ -244,6 +244,13 @@ class AmazonAccount(models.Model):
         "this long before the last report, so that orders still in Amazon's payment hold "
         "then are not missed (Amazon's hold lasts up to about 90 minutes).",
     )
+    order_update_checkpoint = fields.Datetime(
+        "Order Updates Up To",
+        copy=False,
+        help="Order reports path: every change Amazon made to an order before this moment "
+        "(cancellation, shipment by Amazon) is applied here. Read from the all-orders "
+        "report by last update, which carries every status, thousands of orders per report.",
+    )
     order_report_interval_minutes = fields.Integer(
         "Minutes Between Order Reports",
         default=15,
@@ -262,16 +269,24 @@ class AmazonAccount(models.Model):
     )
     order_listing_state = fields.Json("Order Listing in Progress", readonly=True, copy=False)
     order_report_state = fields.Json("Order Report in Progress", readonly=True, copy=False)
+    order_update_report_state = fields.Json(
+        "Order Update Report in Progress", readonly=True, copy=False
+    )
     order_download_from = fields.Datetime("Download Orders From", copy=False)
     order_download_to = fields.Datetime("Download Orders To", copy=False)
     order_last_found = fields.Integer(
-        "Orders Needing Items (last listing)", readonly=True, copy=False
+        "New Orders (last listing)",
+        readonly=True,
+        copy=False,
+        help="Orders the last listing found needing their items; on the order reports "
+        "path, the new orders of the last report per sync interval.",
     )
     order_last_listed = fields.Integer(
         "Orders Listed (last listing)",
         readonly=True,
         copy=False,
-        help="Every order the last listing went through, new or updated.",
+        help="Every order the last listing went through, new or updated; on the order "
+        "reports path, the orders of the last update report per sync interval.",
     )
     order_last_summary = fields.Char("Last Order Import", readonly=True, copy=False)
     amazon_shipping_product_id = fields.Many2one("product.product", "Shipping Product")
@@ -1134,10 +1149,14 @@ class AmazonAccount(models.Model):
         try:
             if self.order_download_from and self.order_download_to:
                 errors += self._orders_manual_download(auto_commit)
-            path = self._auto_choose_path()
-            if path == "report":
+            if self._auto_choose_path() == "report":
+                # new orders from the order report, every change of the known ones from
+                # the all-orders report: ListOrders (a page of 100 a minute) would fall
+                # behind the updates of thousands of orders an hour
                 errors += self._orders_report_path(auto_commit)
-            errors += self._orders_listing(fetch_items=path == "api", auto_commit=auto_commit)
+                errors += self._orders_report_path(auto_commit, purpose="updates")
+            else:
+                errors += self._orders_listing(auto_commit=auto_commit)
         except AmazonQuotaWait as wait:
             _logger.info("Amazon account %s (orders): %s", self.name, wait)
         except MwsCallError as error:
@@ -1182,10 +1201,10 @@ class AmazonAccount(models.Model):
         ``auto``: reports when the last listing found more orders needing their items than
         ListOrderItems can fetch in one interval (one call every 2 s: interval / 2 orders),
         or went through more orders than ListOrders can page in two intervals (a page of 100
-        a minute: the listing falls behind); back to the API when the last listing found
-        fewer than half of that and went through less than one interval's pages. Switching
-        from reports to the API moves the listing checkpoint back to what the reports
-        covered, so no order falls between the two paths.
+        a minute: the listing falls behind); back to the API when the reports bring fewer
+        than half of that in new orders and fewer changed orders than one interval's pages
+        (both per interval). Switching moves the checkpoints to what the other path
+        covered, so no order and no change falls between the two paths.
         """
         if self.order_import_mode != "auto":
             return self.order_import_mode
@@ -1197,22 +1216,33 @@ class AmazonAccount(models.Model):
         if self.order_auto_path != "report" and (
             found > capacity or listed > 2 * self._listing_capacity()
         ):
-            self.order_auto_path = "report"
+            values = {"order_auto_path": "report", "order_update_checkpoint": False}
             if not self.order_report_checkpoint:
-                self.order_report_checkpoint = self.order_checkpoint
+                values["order_report_checkpoint"] = self.order_checkpoint
+            if sync:
+                # the update report starts where the listing's checkpoint is
+                values["order_listing_state"] = False
+            self.write(values)
             _logger.info("Amazon account %s: orders now come from reports", self.name)
         elif (
             self.order_auto_path == "report"
             and not self.order_report_state
+            and not self.order_update_report_state
             and (self.order_last_found or 0) * 2 < capacity
             and (self.order_last_listed or 0) < self._listing_capacity()
         ):
-            self.order_auto_path = "api"
-            back = self.order_report_checkpoint and (
-                self.order_report_checkpoint - timedelta(minutes=self.order_report_lag_minutes or 0)
-            )
-            if back and (not self.order_checkpoint or back < self.order_checkpoint):
-                self.order_checkpoint = back
+            values = {"order_auto_path": "api"}
+            # the listing starts where both reports reached: new orders up to the order
+            # report's checkpoint minus its re-read lag, changes up to the update report's
+            lag = timedelta(minutes=self.order_report_lag_minutes or 0)
+            reached = [
+                self.order_update_checkpoint or self.order_checkpoint,
+                (self.order_report_checkpoint and self.order_report_checkpoint - lag)
+                or self.order_checkpoint,
+            ]
+            if all(reached):
+                values["order_checkpoint"] = min(reached)
+            self.write(values)
             _logger.info("Amazon account %s: orders now come from the API", self.name)
         return self.order_auto_path
 
@@ -1243,14 +1273,11 @@ class AmazonAccount(models.Model):
             _("the items of %s could not be paged through", order["amazon_order_id"]),
         )
 
-    def _orders_listing(self, fetch_items=True, auto_commit=False):
+    def _orders_listing(self, auto_commit=False):
         """ListOrders by LastUpdatedAfter from the checkpoint (minus the overlap), every
         page, the items of the orders that need them; the checkpoint advances once the
         whole listing is imported. The listing state is saved after every order, so a
-        quota wait, a throttle or a crash resumes where it stopped.
-
-        ``fetch_items`` False (report path): known orders are updated, new ones are left
-        to the reports."""
+        quota wait, a throttle or a crash resumes where it stopped."""
         errors = []
         state = dict(self.order_listing_state or {})
         if state.get("purpose") not in (None, "sync"):
@@ -1262,7 +1289,7 @@ class AmazonAccount(models.Model):
             start -= timedelta(minutes=self.order_overlap_minutes or 0)
             state = {"purpose": "sync", "after": iso_z(start), "found": 0}
             self.order_listing_state = state
-        done = self._run_listing(state, fetch_items, errors, auto_commit)
+        done = self._run_listing(state, errors, auto_commit)
         if done:
             before = _parse_iso(state.get("before")) if state.get("before") else None
             values = {
@@ -1277,25 +1304,24 @@ class AmazonAccount(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return errors
 
-    def _run_listing(self, state, fetch_items, errors, auto_commit):
+    def _run_listing(self, state, errors, auto_commit):
         """Drive a listing state to its end. Returns True when the listing is complete.
         Raises AmazonQuotaWait / MwsCallError (the state is saved before)."""
         while True:
             waiting = state.get("waiting") or []
             while waiting:
                 order = from_json(waiting[0])
-                if fetch_items and not order.get("items_complete"):
+                if not order.get("items_complete"):
                     try:
                         self._fetch_items(order)
                     except (ResponseParseError, ValueError) as error:
                         raise MwsCallError(
                             "ListOrderItems", "transient", "MalformedResponse", str(error)
                         ) from None
-                if fetch_items or order.get("items_complete"):
-                    result = self._import_orders([order])
-                    if result["errors"]:
-                        errors += result["errors"]
-                        state["failed"] = True
+                result = self._import_orders([order])
+                if result["errors"]:
+                    errors += result["errors"]
+                    state["failed"] = True
                 waiting.pop(0)
                 state["waiting"] = waiting
                 self.order_listing_state = dict(state)
@@ -1338,7 +1364,7 @@ class AmazonAccount(models.Model):
                 raise MwsCallError(
                     reply.operation, "transient", "MalformedResponse", str(error)
                 ) from None
-            waiting = self._page_to_waiting(orders, fetch_items, errors, state)
+            waiting = self._page_to_waiting(orders, errors, state)
             state["listed"] = state.get("listed", 0) + len(orders)
             if not state.get("before") and before:
                 state["before"] = to_json(before)
@@ -1347,7 +1373,7 @@ class AmazonAccount(models.Model):
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _page_to_waiting(self, orders, fetch_items, errors, state):
+    def _page_to_waiting(self, orders, errors, state):
         """Import what a page can give without ListOrderItems (status updates, skips);
         return the orders that need their items (as JSON) for the waiting list."""
         result = self._import_orders(orders)
@@ -1356,51 +1382,75 @@ class AmazonAccount(models.Model):
             state["failed"] = True
         needing = set(result["needs_items"])
         state["found"] = state.get("found", 0) + len(needing)
-        if not fetch_items:
-            return []
         return [to_json(o) for o in orders if o["amazon_order_id"] in needing]
 
     # ------------------------------------------------------------------ report path
 
+    def _report_state_field(self, purpose):
+        return "order_update_report_state" if purpose == "updates" else "order_report_state"
+
+    def _report_window(self, purpose, now):
+        """(report type, start, end) of the next report of this purpose, or None when the
+        last one is too recent.
+
+        ``sync``: the order report (paid orders by purchase date) from the last report minus
+        the re-read lag; ``updates``: the all-orders report (every status, by last update)
+        from the last one minus the listing overlap; ``manual``: the Download orders range.
+        """
+        if purpose == "manual":
+            return REPORT_FLAT, self.order_download_from, min(self.order_download_to, now)
+        if purpose == "updates":
+            report_type = REPORT_XML_ALL
+            last = self.order_update_checkpoint or self.order_checkpoint
+            back = self.order_overlap_minutes
+        else:
+            report_type = REPORT_FLAT
+            last = self.order_report_checkpoint or self.order_checkpoint
+            back = self.order_report_lag_minutes
+        if last and now - last < timedelta(minutes=self.order_report_interval_minutes or 0):
+            return None
+        start = last or now - timedelta(days=self.order_initial_days or 1)
+        return report_type, start - timedelta(minutes=back or 0), now - LIST_MARGIN
+
     def _orders_report_path(self, auto_commit=False, purpose="sync"):
-        """One step of the order report cycle: request, poll, download, import."""
+        """One step of an order report cycle: request, poll, download, import.
+
+        ``purpose``: ``sync`` (new orders), ``updates`` (changes of known orders) or
+        ``manual`` (the Download orders range; it shares the state of ``sync``)."""
         errors = []
-        state = dict(self.order_report_state or {})
+        field = self._report_state_field(purpose)
+        state = dict(self[field] or {})
         now = self._server_now()
         if state and state.get("purpose") != purpose:
             return errors
+
+        def save(values):
+            self[field] = values
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
         if not state:
-            if purpose == "sync":
-                last = self.order_report_checkpoint or self.order_checkpoint
-                if last and now - last < timedelta(minutes=self.order_report_interval_minutes or 0):
-                    return errors
-                start = (last or now - timedelta(days=self.order_initial_days or 1)) - timedelta(
-                    minutes=self.order_report_lag_minutes or 0
-                )
-                end = now - LIST_MARGIN
-            else:
-                start, end = self.order_download_from, min(self.order_download_to, now)
+            window = self._report_window(purpose, now)
+            if not window:
+                return errors
+            report_type, start, end = window
             state = {
                 "purpose": purpose,
-                "report_type": REPORT_FLAT,
+                "report_type": report_type,
                 "start": iso_z(start),
                 "end": iso_z(end),
                 "requested_at": iso_z(now),
             }
             # saved (and committed) before the call: a crash right after RequestReport
             # finds this request again instead of requesting a second report
-            self.order_report_state = state
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            save(state)
         if not state.get("request_id"):
             found = self._find_report_request(state) if state.get("sent") else None
             if found:
                 state["request_id"] = found
             else:
                 state["sent"] = True
-                self.order_report_state = dict(state)
-                if auto_commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                save(dict(state))
                 reply = self._call(
                     "RequestReport",
                     report_type=state["report_type"],
@@ -1411,9 +1461,7 @@ class AmazonAccount(models.Model):
                 info = reportlib.parse_request_report(reply.body)
                 state["request_id"] = info.report_request_id
             state["poll_at"] = iso_z(now + timedelta(seconds=REPORT_POLL_SECONDS))
-            self.order_report_state = dict(state)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            save(dict(state))
             return errors
         if state.get("poll_at") and naive(_parse_iso(state["poll_at"])) > now:
             return errors
@@ -1427,7 +1475,7 @@ class AmazonAccount(models.Model):
             if status == "_DONE_" and info.generated_report_id:
                 state["report_id"] = info.generated_report_id
             elif status in ("_DONE_NO_DATA_", "_DONE_"):
-                self._report_finished(state, created=0)
+                self._report_finished(state, created=0, listed=0)
                 return errors
             elif status == "_CANCELLED_" or info is None:
                 _logger.warning(
@@ -1442,16 +1490,19 @@ class AmazonAccount(models.Model):
                     if k in ("purpose", "report_type", "start", "end")
                 }
                 state["requested_at"] = iso_z(now)
-                self.order_report_state = state
+                self[field] = state
                 return errors
             else:
                 state["poll_at"] = iso_z(now + timedelta(seconds=REPORT_POLL_SECONDS))
-                self.order_report_state = dict(state)
+                self[field] = dict(state)
                 return errors
-            self.order_report_state = dict(state)
+            self[field] = dict(state)
         reply = self._call("GetReport", report_id=state["report_id"])
         try:
-            orders = reportlib.parse_flat_file_orders(reply.body, seller_id=self.merchant_id)
+            if state["report_type"] == REPORT_XML_ALL:
+                orders = reportlib.parse_xml_orders_report(reply.body, seller_id=self.merchant_id)
+            else:
+                orders = reportlib.parse_flat_file_orders(reply.body, seller_id=self.merchant_id)
         except ResponseParseError as error:
             message = _(
                 "Order report %(id)s cannot be read: %(error)s", id=state["report_id"], error=error
@@ -1459,10 +1510,14 @@ class AmazonAccount(models.Model):
             _logger.warning("Amazon account %s: %s", self.name, message)
             errors.append(message)
             # a new request for the same window on the next run
-            self.order_report_state = False
+            self[field] = False
             return errors
-        created = self._import_report_orders(orders, errors, auto_commit)
-        self._report_finished(state, created)
+        if purpose == "updates":
+            listed = self._import_report_updates(orders, errors, auto_commit)
+            self._report_finished(state, created=0, listed=listed)
+        else:
+            created = self._import_report_orders(orders, errors, auto_commit)
+            self._report_finished(state, created, listed=0)
         return errors
 
     def _import_report_orders(self, orders, errors, auto_commit):
@@ -1476,29 +1531,63 @@ class AmazonAccount(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return created
 
-    def _report_finished(self, state, created):
-        values = {"order_report_state": False}
-        end = naive(_parse_iso(state["end"]))
-        if state["purpose"] == "sync":
-            previous = self.order_report_checkpoint
-            values["order_report_checkpoint"] = end
-            if previous and end > previous:
-                # new orders per interval, for the automatic path choice
-                minutes = max((end - previous).total_seconds() / 60, 1)
-                interval = (self.sync_interval or 60) / 60
-                _logger.info(
-                    "Amazon account %s: %.0f new orders per interval from reports",
-                    self.name,
-                    created * interval / minutes,
-                )
-        else:
-            values.update(order_download_from=False, order_download_to=False)
-        self.write(values)
-        self.order_last_summary = _(
-            "%(created)s new orders from report %(id)s",
-            created=created,
-            id=state.get("report_id") or state.get("request_id"),
+    def _import_report_updates(self, orders, errors, auto_commit):
+        """Apply the all-orders report to the orders imported before; returns how many
+        orders of the listed statuses it carried (the listing's measure of volume).
+
+        Only what changes an order is taken (status, last update): the report has no
+        buyer and a partial address, which must not replace the stored ones. Orders not
+        imported yet are left to the order report (it has their address)."""
+        statuses = self._listing_statuses()
+        listed = sum(1 for o in orders if not statuses or o.get("status") in statuses)
+        ids = [o["amazon_order_id"] for o in orders]
+        known = set(
+            self.env["sale.order"]
+            .with_context(active_test=False)
+            .search([("amazon_account_id", "=", self.id), ("amazon_order_id", "in", ids)])
+            .mapped("amazon_order_id")
         )
+        updates = [
+            {key: order.get(key) for key in ("amazon_order_id", "status", "last_update_date")}
+            for order in orders
+            if order["amazon_order_id"] in known
+        ]
+        self._import_report_orders(updates, errors, auto_commit)
+        return listed
+
+    def _report_finished(self, state, created, listed):
+        """Save where the report reached; on the sync path, the volume per sync interval
+        that the automatic path choice reads (new orders, orders changed)."""
+        purpose = state["purpose"]
+        values = {self._report_state_field(purpose): False}
+        end = naive(_parse_iso(state["end"]))
+        if purpose == "manual":
+            values.update(order_download_from=False, order_download_to=False)
+        else:
+            checkpoint = (
+                "order_update_checkpoint" if purpose == "updates" else ("order_report_checkpoint")
+            )
+            previous = self[checkpoint]
+            values[checkpoint] = end
+            if previous and end > previous:
+                minutes = max((end - previous).total_seconds() / 60, 1)
+                per_interval = (self.sync_interval or 60) / 60 / minutes
+                if purpose == "updates":
+                    values["order_last_listed"] = round(listed * per_interval)
+                else:
+                    values["order_last_found"] = round(created * per_interval)
+                    _logger.info(
+                        "Amazon account %s: %.0f new orders per interval from reports",
+                        self.name,
+                        created * per_interval,
+                    )
+        self.write(values)
+        if purpose != "updates":
+            self.order_last_summary = _(
+                "%(created)s new orders from report %(id)s",
+                created=created,
+                id=state.get("report_id") or state.get("request_id"),
+            )
 
     def _find_report_request(self, state):
         """The request id of a RequestReport sent before a crash, if Amazon has it."""
@@ -1537,7 +1626,7 @@ class AmazonAccount(models.Model):
                 "found": 0,
             }
             self.order_listing_state = state
-        if self._run_listing(state, True, errors, auto_commit):
+        if self._run_listing(state, errors, auto_commit):
             self.write(
                 {
                     "order_listing_state": False,

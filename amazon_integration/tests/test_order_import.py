@@ -509,14 +509,37 @@ class TestOrderImportCore(OrderCase):
         self.assertEqual(account._auto_choose_path(), "api")
         # a listing going through more orders than ListOrders pages in two intervals (one
         # page of 100 a minute) falls behind: new orders come from reports
-        account.order_listing_state = {"purpose": "sync", "after": "x", "found": 3, "listed": 201}
+        listing_checkpoint = datetime(2026, 11, 30, 12, 0)
+        account.write(
+            {
+                "order_checkpoint": listing_checkpoint,
+                "order_update_checkpoint": datetime(2026, 11, 1),
+                "order_listing_state": {"purpose": "sync", "after": "x", "found": 3, "listed": 201},
+            }
+        )
         self.assertEqual(account._auto_choose_path(), "report")
-        # quiet again (the listing still runs for updates): back to the API
-        account.write({"order_listing_state": False, "order_last_found": 2})
-        account.order_last_listed = 150
+        # the reports take over from the listing's checkpoint (the listing stops)
+        self.assertFalse(account.order_listing_state)
+        self.assertFalse(account.order_update_checkpoint)
+        self.assertEqual(account.order_report_checkpoint, listing_checkpoint)
+        # the update reports measure the volume now (orders changed per interval)
+        account.write(
+            {
+                "order_last_found": 2,
+                "order_last_listed": 150,
+                "order_report_checkpoint": datetime(2026, 11, 30, 15, 0),
+                "order_update_checkpoint": datetime(2026, 11, 30, 14, 50),
+            }
+        )
         self.assertEqual(account._auto_choose_path(), "report", "still more than a page")
         account.order_last_listed = 40
+        account.order_update_report_state = {"purpose": "updates"}
+        self.assertEqual(account._auto_choose_path(), "report", "a report is in progress")
+        account.order_update_report_state = False
         self.assertEqual(account._auto_choose_path(), "api")
+        # the listing starts where both reports reached (the order report re-reads its
+        # lag: 13:00 is before the update report's 14:50)
+        self.assertEqual(account.order_checkpoint, datetime(2026, 11, 30, 13, 0))
         # many orders needing their items: reports too
         account.order_last_found = 31
         self.assertEqual(account._auto_choose_path(), "report")
@@ -710,8 +733,14 @@ class TestOrderImportSandbox(OrderCase):
         by_report = snapshot()
         self.assertEqual(by_report, by_api)
         # the report again and the API after it: nothing doubles
-        self.account.write({"order_report_checkpoint": False, "order_import_mode": "api"})
-        self.account.order_checkpoint -= timedelta(hours=2)
+        self.assertTrue(self.account.order_update_checkpoint, "the update report ran too")
+        self.account.write(
+            {
+                "order_report_checkpoint": False,
+                "order_import_mode": "api",
+                "order_checkpoint": self.account.order_update_checkpoint - timedelta(hours=2),
+            }
+        )
         self.run_until_listed()
         self.assertEqual(snapshot(), by_api)
 
@@ -727,10 +756,16 @@ class TestOrderImportSandbox(OrderCase):
         lost.pop("request_id")
         lost.pop("poll_at")
         self.account.order_report_state = lost
-        self.run_orders()
+
+        def report_step():
+            self.sandbox.advance(120)
+            self.sync_clock()
+            self.account._orders_report_path()
+
+        report_step()
         self.assertEqual(self.account.order_report_state.get("request_id"), state["request_id"])
         for _n in range(4):
-            self.run_orders()
+            report_step()
         self.assertFalse(self.account.order_report_state)
         self.assertTrue(self.account.order_report_checkpoint)
         reports = self.env["amazon.api.log"].search(
@@ -738,6 +773,60 @@ class TestOrderImportSandbox(OrderCase):
         )
         self.assertEqual(len(reports), 1, "requested once")
         self.assertTrue(self.sale_orders())
+
+    def test_report_path_follows_changes_without_listing(self):
+        """On the reports path, cancellations and Amazon's shipments of known orders come
+        from the all-orders report, whatever their number; ListOrders is not called."""
+        self.generate(80, seed=408)
+        self.account.write({"order_import_mode": "report", "order_report_interval_minutes": 0})
+
+        def run_reports():
+            for _n in range(8):
+                self.run_orders()
+                account = self.account
+                if (
+                    account.order_report_checkpoint
+                    and account.order_update_checkpoint
+                    and not account.order_report_state
+                    and not account.order_update_report_state
+                ):
+                    return
+            self.fail(f"reports not finished: {account.order_update_report_state}")
+
+        run_reports()
+        imported = self.sale_orders()
+        self.assertGreater(len(imported), 50)
+        streets = {so.id: so.partner_shipping_id.street for so in imported}
+        # a day later: some buyers canceled unshipped orders, Amazon shipped its orders
+        self.sandbox.advance(86400)
+        run_reports()
+        remote = self.remote_orders()
+        self.assertEqual(self.sale_orders(), imported, "no order twice")
+        canceled = imported.filtered(lambda so: remote[so.amazon_order_id]["status"] == "Canceled")
+        afn_shipped = imported.filtered(
+            lambda so: (
+                so.amazon_fulfillment_channel == "afn"
+                and remote[so.amazon_order_id]["status"] == "Shipped"
+            )
+        )
+        self.assertTrue(canceled, "the seed has cancellations after the payment hold")
+        self.assertTrue(afn_shipped)
+        for so in imported:
+            self.assertEqual(so.amazon_order_status, remote[so.amazon_order_id]["status"])
+            self.assertEqual(so.partner_shipping_id.street, streets[so.id])
+        self.assertEqual(set(canceled.mapped("state")), {"cancel"})
+        self.assertEqual(set(afn_shipped.picking_ids.mapped("state")), {"done"})
+        # the stored Amazon data keeps the full address (the report has a partial one)
+        payload = from_json(canceled[0].amazon_payload)
+        self.assertTrue(payload["shipping_address"]["address_line1"])
+        self.assertEqual(payload["status"], "Canceled")
+        operations = set(
+            self.env["amazon.api.log"]
+            .search([("account_id", "=", self.account.id)])
+            .mapped("operation")
+        )
+        self.assertNotIn("ListOrders", operations)
+        self.assertIn("RequestReport", operations)
 
     def test_manual_download_wizard(self):
         self.generate(20, seed=406)
