@@ -9,15 +9,20 @@ raises :class:`ReportParseError` with its ``code`` set, so the caller can retry 
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from lxml import etree
 
+from . import responses
+
 __all__ = [
+    "FeedSubmissionInfo",
     "ProcessingReport",
     "ReportNotFinal",
     "ReportParseError",
     "Result",
     "outcome_by_message",
+    "parse_feed_submission_list",
     "parse_processing_report",
 ]
 
@@ -199,3 +204,37 @@ def outcome_by_message(report, message_ids):
         else:
             outcomes[message_id] = ("success", "")
     return outcomes
+
+
+@dataclass(frozen=True)
+class FeedSubmissionInfo:
+    """One FeedSubmissionInfo of GetFeedSubmissionList (or SubmitFeed)."""
+
+    submission_id: str
+    feed_type: str | None = None
+    processing_status: str | None = None
+    submitted_date: datetime | None = None
+
+
+def parse_feed_submission_list(body):
+    """GetFeedSubmissionList(ByNextToken) → its ``FeedSubmissionInfo`` in document order.
+
+    An ``ErrorResponse`` raises ``responses.MwsErrorResponse``, an unreadable body
+    ``responses.ResponseParseError``; an info without FeedSubmissionId is skipped (it names
+    nothing that could be polled)."""
+    root = responses.parse_xml(body)
+    responses.raise_for_error(root)
+    infos = []
+    for el in root.iter("FeedSubmissionInfo"):
+        submission_id = responses.text(el, "FeedSubmissionId")
+        if not submission_id:
+            continue
+        infos.append(
+            FeedSubmissionInfo(
+                submission_id=submission_id,
+                feed_type=responses.text(el, "FeedType"),
+                processing_status=responses.text(el, "FeedProcessingStatus"),
+                submitted_date=responses.parse_datetime(responses.text(el, "SubmittedDate")),
+            )
+        )
+    return infos

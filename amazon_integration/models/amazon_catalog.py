@@ -376,7 +376,7 @@ class AmazonAccount(models.Model):
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             if feed:
-                feed._submit()
+                feed._submit(auto_commit=auto_commit)
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
 
@@ -393,7 +393,7 @@ class AmazonAccount(models.Model):
             if feed.kind in FEED_MESSAGE_TYPES and not feed.attempts:
                 feed._dissolve()
             elif not feed.next_check_at or feed.next_check_at <= now:
-                feed._submit()
+                feed._submit(auto_commit=auto_commit)
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
 
@@ -653,12 +653,10 @@ class AmazonAccount(models.Model):
             reply = self._call(
                 "GetFeedSubmissionList", feedids=batch.mapped("submission_id"), max_count="100"
             )
-            statuses = {}
-            for info in reply.xml().iter():
-                if info.tag.split("}")[-1] != "FeedSubmissionInfo":
-                    continue
-                values = {child.tag.split("}")[-1]: (child.text or "").strip() for child in info}
-                statuses[values.get("FeedSubmissionId")] = values.get("FeedProcessingStatus")
+            statuses = {
+                info.submission_id: info.processing_status
+                for info in processing_report.parse_feed_submission_list(reply.body)
+            }
             for feed in batch:
                 status = statuses.get(feed.submission_id)
                 if not status:
@@ -713,13 +711,23 @@ class AmazonAccount(models.Model):
 class AmazonFeed(models.Model):
     _inherit = "amazon.feed"
 
-    def _submit(self):
-        """SubmitFeed; on a temporary failure the feed waits for its next attempt."""
+    def _submit(self, auto_commit=False):
+        """SubmitFeed; on a temporary failure the feed waits for its next attempt.
+
+        The moment of each attempt is saved (and committed when allowed) before the call
+        and kept until Amazon's answer is recorded: a feed whose last attempt got no usable
+        answer (a timeout, a malformed reply, a crash before the commit) may be on Amazon
+        already, and `_recover_submission` looks for it before sending it again."""
         self.ensure_one()
         account = self.account_id
         reserve = 0 if self.kind.startswith("order") else ORDER_FEED_RESERVE
         xml = base64.b64decode(self.feed_xml)
         try:
+            if self.sent_unanswered_at and self._recover_submission():
+                return
+            self.sent_unanswered_at = account._server_now()
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             reply = account._call(
                 "SubmitFeed",
                 reserve=reserve,
@@ -728,9 +736,13 @@ class AmazonFeed(models.Model):
                 marketplaceids=account._marketplace_codes(),
             )
         except AmazonQuotaWait as wait:
-            self.next_check_at = fields.Datetime.now() + timedelta(
-                seconds=account._real_delay(wait.wait)
-            )
+            values = {
+                "next_check_at": fields.Datetime.now()
+                + timedelta(seconds=account._real_delay(wait.wait))
+            }
+            if wait.operation == "SubmitFeed":
+                values["sent_unanswered_at"] = False  # this attempt sent nothing
+            self.write(values)
             raise
         except MwsCallError as error:
             self.attempts += 1
@@ -753,14 +765,19 @@ class AmazonFeed(models.Model):
             tag = el.tag.split("}")[-1]
             if tag in ("FeedSubmissionId", "FeedProcessingStatus"):
                 values[tag] = (el.text or "").strip()
+        self._accepted(values.get("FeedSubmissionId"), values.get("FeedProcessingStatus"))
+
+    def _accepted(self, submission_id, processing_status):
+        """Amazon has the feed under ``submission_id``: wait for its processing."""
         self.write(
             {
                 "state": "submitted",
-                "submission_id": values.get("FeedSubmissionId"),
-                "processing_status": values.get("FeedProcessingStatus"),
+                "submission_id": submission_id,
+                "processing_status": processing_status,
                 "submitted_at": fields.Datetime.now(),
+                "sent_unanswered_at": False,
                 "next_check_at": fields.Datetime.now()
-                + timedelta(seconds=account._real_delay(POLL_DELAY)),
+                + timedelta(seconds=self.account_id._real_delay(POLL_DELAY)),
                 "error_message": False,
             }
         )
@@ -770,6 +787,13 @@ class AmazonFeed(models.Model):
         self.line_ids.listing_id.filtered(lambda lst: lst.state in ("draft", "error")).write(
             {"state": "pending"}
         )
+
+    def _recover_submission(self):
+        """Whether an earlier, unanswered attempt of this feed was found on Amazon (and
+        recorded). Catalog feeds are simply sent again: a second copy of the same
+        quantities, prices or attributes changes nothing, whereas taking another
+        program's feed of the same type for ours would lose our messages."""
+        return False
 
     def _dissolve(self):
         """Put an unsent catalog feed's messages back into the queue and forget the feed."""

@@ -28,6 +28,12 @@ class AmazonFeed(models.Model):
     submission_id = fields.Char("Feed Submission ID", index=True, copy=False)
     processing_status = fields.Char("Amazon Status", copy=False)
     submitted_at = fields.Datetime(copy=False)
+    sent_unanswered_at = fields.Datetime(
+        "Sent Without Answer",
+        copy=False,
+        help="Amazon's time of the last SubmitFeed attempt whose answer is not recorded "
+        "(cleared once Amazon's submission id is saved).",
+    )
     completed_at = fields.Datetime(copy=False)
     next_check_at = fields.Datetime(index=True, copy=False)
     attempts = fields.Integer(copy=False)

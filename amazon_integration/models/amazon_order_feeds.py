@@ -9,11 +9,14 @@ reserve). A message's result sets its rows' Amazon status and the order's acknow
 
 import base64
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo import _, api, fields, models
 
 from ..lib import feeds as feedlib
+from ..lib import processing_report
+from ..lib.responses import ResponseParseError
+from ..lib.transport import MwsCallError
 
 _logger = logging.getLogger(__name__)
 
@@ -33,6 +36,10 @@ BACKLOG = 2000
 DEFAULT_CANCEL_REASON = "NoInventory"
 DEFAULT_REFUND_REASON = "CustomerReturn"
 ROW_BATCH = 5000
+#: How long before an unanswered attempt (by our estimate of Amazon's time) a submission
+#: of it is looked for: the clock estimate's tolerance, with room to spare.
+LOST_SUBMISSION_MARGIN = timedelta(minutes=3)
+LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class AmazonFeedMessage(models.Model):
@@ -83,7 +90,7 @@ class AmazonAccount(models.Model):
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             if feed:
-                feed._submit()
+                feed._submit(auto_commit=auto_commit)
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
         return []
@@ -413,8 +420,8 @@ class OrderIntegrationRows(models.Model):
 class AmazonFeed(models.Model):
     _inherit = "amazon.feed"
 
-    def _submit(self):
-        res = super()._submit()
+    def _submit(self, auto_commit=False):
+        res = super()._submit(auto_commit=auto_commit)
         if self.state == "submitted" and self.kind in ORDER_FEED_KINDS:
             self.line_ids.order_row_ids._set_site_status(
                 "amazon", "submitted", _("In feed %s", self.submission_id)
@@ -424,6 +431,55 @@ class AmazonFeed(models.Model):
             if self.kind == "order_ack":
                 self.line_ids.sale_order_id.amazon_ack_state = "error"
         return res
+
+    def _recover_submission(self):
+        """An order feed sent twice would make Amazon refuse every message of the second
+        copy (already acknowledged, shipped or refunded) and put our rows in error. So
+        before sending again after an unanswered attempt: the first submission of the same
+        feed type made since the attempt (less LOST_SUBMISSION_MARGIN) that no feed of the
+        account knows is taken as this feed's. Feeds are sent one at a time in id order,
+        so several lost ones find theirs in the same order. (Another program sending order
+        feeds for the same seller at that moment would be mistaken for us: two programs
+        confirming the same orders conflict anyway.)"""
+        if self.kind not in ORDER_FEED_KINDS:
+            return super()._recover_submission()
+        account = self.account_id
+        sent = self.sent_unanswered_at
+        reply = account._call(
+            "GetFeedSubmissionList",
+            feedtypes=[self.feed_type],
+            fromdate=(sent - LOST_SUBMISSION_MARGIN).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            max_count="100",
+        )
+        try:
+            infos = processing_report.parse_feed_submission_list(reply.body)
+        except ResponseParseError as error:
+            raise MwsCallError(
+                "GetFeedSubmissionList", "transient", "MalformedResponse", str(error)
+            ) from None
+        known = set(
+            self.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("submission_id", "in", [i.submission_id for i in infos]),
+                ]
+            ).mapped("submission_id")
+        )
+        lost = sorted(
+            (i for i in infos if i.submission_id not in known and i.feed_type == self.feed_type),
+            key=lambda i: (i.submitted_date or LATEST, i.submission_id.zfill(20)),
+        )
+        if not lost:
+            return False
+        found = lost[0]
+        _logger.info(
+            "Amazon account %s: feed %s was received by Amazon as %s (its answer was lost)",
+            account.name,
+            self.id,
+            found.submission_id,
+        )
+        self._accepted(found.submission_id, found.processing_status)
+        return True
 
     def _apply_outcomes(self):
         if self.kind not in ORDER_FEED_KINDS:

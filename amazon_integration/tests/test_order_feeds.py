@@ -236,6 +236,77 @@ class TestOrderFeeds(AmazonCase):
         self.assertEqual(row.amazon_status, "success")
         self.assertEqual(self.remote(order)["status"], "Shipped")
 
+    def test_a_feed_whose_answer_was_lost_is_found_not_sent_twice(self):
+        orders = self.env["sale.order"]
+        for amazon_order in self.amazon_orders(3):
+            orders |= self.odoo_order(amazon_order)
+        orders.amazon_ack_state = "done"  # only fulfillment feeds here
+        seller = self.creds.seller_id
+
+        def on_amazon():
+            return [
+                f["feed_id"]
+                for f in self.sandbox.admin("GET", f"/admin/sellers/{seller}/feeds")
+                if f["feed_type"] == "_POST_ORDER_FULFILLMENT_DATA_"
+            ]
+
+        def retry():
+            self.account.feed_ids.write({"next_check_at": False})
+            self.account._retry_draft_feeds()
+
+        def ship(order):
+            self.deliver(order)
+            self.env.cr.precommit.run()
+            return self.account._build_order_feed("order_fulfillment")
+
+        # 1. Amazon takes the feed, but its answer cannot be read
+        first = ship(orders[0])
+        self.sandbox.fault(self.creds, "malformed", count=1, operation="SubmitFeed")
+        first._submit()
+        self.assertEqual(first.state, "draft")
+        self.assertIn("MalformedResponse", first.error_message)
+        self.assertTrue(first.sent_unanswered_at)
+        self.assertEqual(len(on_amazon()), 1)
+        retry()
+        self.assertEqual(len(on_amazon()), 1, "found on Amazon, not sent again")
+        self.assertEqual(first.state, "submitted")
+        self.assertEqual(first.submission_id, str(on_amazon()[0]))
+        self.assertFalse(first.sent_unanswered_at)
+
+        # 2. Amazon answers, the process dies before the commit
+        second = ship(orders[1])
+        sent_at = self.account._server_now()
+
+        class Crash(Exception):
+            pass
+
+        with self.assertRaises(Crash), self.env.cr.savepoint():
+            second._submit()
+            self.assertEqual(second.state, "submitted")
+            raise Crash()
+        self.assertEqual(second.state, "draft")
+        self.assertEqual(len(on_amazon()), 2)
+        second.sent_unanswered_at = sent_at  # what the commit before the call saved
+        retry()
+        self.assertEqual(len(on_amazon()), 2, "found on Amazon, not sent again")
+        self.assertEqual(second.submission_id, str(max(on_amazon())))
+
+        # 3. the attempt never reached Amazon: nothing to find, sent again
+        third = ship(orders[2])
+        self.sandbox.fault(self.creds, "internal_error", count=1, operation="SubmitFeed")
+        third._submit()
+        self.assertEqual((third.state, len(on_amazon())), ("draft", 2))
+        retry()
+        self.assertEqual(len(on_amazon()), 3)
+        self.assertEqual(third.submission_id, str(max(on_amazon())))
+
+        self.run_cycle()
+        self.assertEqual(set((first | second | third).mapped("state")), {"done"})
+        self.assertEqual(set(self.rows(orders, "shipped").mapped("amazon_status")), {"success"})
+        for order in orders:
+            self.assertEqual(self.remote(order)["status"], "Shipped")
+        self.assertEqual(sum((first | second | third).mapped("error_count")), 0)
+
     def test_orders_of_other_channels_are_settled(self):
         product = self.env["product.product"].create({"name": "Shop item", "type": "consu"})
         order = self.env["sale.order"].create(

@@ -360,3 +360,44 @@ def test_entities_are_not_expanded():
 <ResultDescription>&secret;</ResultDescription></Result></ProcessingReport>"""
     report = parse_processing_report(body)
     assert "root:" not in report.results[0].description
+
+
+# ---------------------------------------------------------------- GetFeedSubmissionList
+
+
+def test_feed_submission_list_on_amazons_sample(amazon_samples_dir):
+    from datetime import datetime, timezone
+
+    from amazon_integration.lib.processing_report import (
+        FeedSubmissionInfo,
+        parse_feed_submission_list,
+    )
+
+    body = (amazon_samples_dir / "GetFeedSubmissionListResponse.xml").read_bytes()
+    assert parse_feed_submission_list(body) == [
+        FeedSubmissionInfo(
+            submission_id="2291326430",
+            feed_type="_POST_PRODUCT_DATA_",
+            processing_status="_SUBMITTED_",
+            submitted_date=datetime(2009, 2, 20, 2, 10, 35, tzinfo=timezone.utc),
+        )
+    ]
+
+
+def test_feed_submission_list_errors_and_gaps():
+    from amazon_integration.lib.processing_report import parse_feed_submission_list
+    from amazon_integration.lib.responses import MwsErrorResponse, ResponseParseError
+
+    body = b"""<GetFeedSubmissionListByNextTokenResponse><GetFeedSubmissionListByNextTokenResult>
+      <FeedSubmissionInfo><FeedType>_POST_ORDER_FULFILLMENT_DATA_</FeedType></FeedSubmissionInfo>
+      <FeedSubmissionInfo><FeedSubmissionId>7</FeedSubmissionId>
+        <FeedProcessingStatus>_DONE_</FeedProcessingStatus></FeedSubmissionInfo>
+    </GetFeedSubmissionListByNextTokenResult></GetFeedSubmissionListByNextTokenResponse>"""
+    (info,) = parse_feed_submission_list(body)
+    assert (info.submission_id, info.processing_status, info.feed_type) == ("7", "_DONE_", None)
+    error = b"""<ErrorResponse><Error><Type>Sender</Type><Code>RequestThrottled</Code>
+      <Message>slow down</Message></Error><RequestID>x</RequestID></ErrorResponse>"""
+    with pytest.raises(MwsErrorResponse):
+        parse_feed_submission_list(error)
+    with pytest.raises(ResponseParseError):
+        parse_feed_submission_list(b"<GetFeedSubmissionListResponse><unclosed>")
