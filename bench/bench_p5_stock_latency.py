@@ -42,15 +42,12 @@ at scale 60). Each tick:
   moved without a stock change of ours is measured as a change too (source "order",
   committed at the start of that run: a slight overestimate);
 * what the cron runs: ``env["amazon.account"]._cron_sync()`` in a fresh cursor (it commits
-  itself outside tests). The account's ``last_sync_at`` interval is respected. The addon
-  compares it with the REAL clock (``sync_interval`` is not scaled by
-  ``sandbox_time_scale``, unlike POLL_DELAY and the quotas), so at scale 60 the default
-  60 s would mean one run per sandbox hour. ``--interval-clock sandbox`` (default) measures
-  the default interval on the sandbox clock, as in production: after each run of the account
-  the harness moves ``last_sync_at`` back by ``sync_interval x (1 - 1/SCALE)`` seconds (SQL on
-  the harness's own account; no addon code changes), so the account is due again 60 sandbox
-  seconds later. ``--interval-clock real`` leaves it alone (what the addon does today at
-  scale > 1);
+  itself outside tests). The account's ``sync_interval`` is respected; the addon scales it
+  by the account's ``sandbox_time_scale`` (like POLL_DELAY and the quotas), so the default
+  60 s is 60 sandbox seconds. ``--interval-clock real`` (default) leaves that to the addon;
+  ``--interval-clock sandbox`` makes the harness move ``last_sync_at`` back by
+  ``sync_interval x (1 - 1/SCALE)`` seconds after each run (SQL on its own account), for
+  addon versions that did not scale the interval themselves;
 * the sandbox's admin catalog is read once; a change is visible when the SKU's quantity
   equals the expected one, at the row's ``updated`` time (the sandbox stamps it with the
   feed's _DONE_ time, so the one-tick polling does not blur the figure). A later change of

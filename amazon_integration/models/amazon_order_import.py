@@ -30,6 +30,7 @@ import psycopg2
 from markupsafe import Markup
 
 from odoo import _, fields, models
+from odoo.addons.integrator_base.models.capture import capture_stock
 from odoo.tools import float_compare
 
 from ..lib import orders as orderlib
@@ -542,6 +543,7 @@ class AmazonAccount(models.Model):
         ) or any(line.qty_delivered for line in so.order_line)
         if not shipped:
             so._action_cancel()
+            self._capture_stock_of(so)
             so._message_log(
                 body=Markup("<p>%s</p>")
                 % _(
@@ -702,6 +704,7 @@ class AmazonAccount(models.Model):
                 orders.action_confirm()
                 for so, values in pairs:
                     so.write(values)
+            self._capture_stock_of(orders)
             return set()
         except Exception as error:
             _logger.info("Amazon account %s: confirming one by one (%s)", self.name, error)
@@ -712,6 +715,7 @@ class AmazonAccount(models.Model):
                 with self.env.cr.savepoint():
                     so.action_confirm()
                     so.write(values)
+                self._capture_stock_of(so)
             except Exception as error:
                 so.write(
                     {
@@ -724,6 +728,12 @@ class AmazonAccount(models.Model):
                 self._raise_exception_activity(so)
                 failed.add(so.amazon_order_id)
         return failed
+
+    def _capture_stock_of(self, orders):
+        """The import runs without capture (Amazon's own events must not echo back), but
+        the stock its orders reserve (confirmation) or free (cancellation) must reach
+        every listing of those products at once, not with the next unrelated change."""
+        capture_stock(self.env, orders.order_line.product_id.filtered("is_storable").ids)
 
     def _raise_exception_activity(self, so):
         note = so.amazon_exception_message or ""

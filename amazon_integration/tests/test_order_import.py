@@ -569,6 +569,34 @@ class TestOrderImportCore(OrderCase):
         self.assertTrue(urgent.amazon_shipby_warned)
         self.assertFalse(calm.activity_ids)
 
+    def test_reservations_and_cancellations_reach_the_stock_rows(self):
+        """The import captures nothing of Amazon's own events, but the stock its orders
+        reserve and free is a stock row at once (not at the next unrelated change)."""
+        self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
+        product = self.products.filtered(lambda p: p.default_code == "DEMO-SKU-004")
+        Rows = self.env["product.integration"]
+        self.env.cr.precommit.run()
+        domain = [("product_id", "=", product.id), ("record_operation", "=", "stock")]
+        before = Rows.search_count(domain)
+        orders_before = self.env["order.integration"].search_count([])
+        order = order_dict("111-0000016-0000001", sku="DEMO-SKU-004")
+        self.account._import_orders([order])
+        self.env.cr.precommit.run()
+        so = self.sale_orders()
+        self.assertEqual(so.state, "sale")
+        self.assertEqual(product.with_context(warehouse_id=so.warehouse_id.id).free_qty, 998)
+        self.assertEqual(Rows.search_count(domain), before + 1, "the reservation is a stock row")
+        canceled = copy.deepcopy(order)
+        canceled.update(status="Canceled")
+        canceled["last_update_date"] += timedelta(minutes=10)
+        self.account._import_orders([canceled])
+        self.env.cr.precommit.run()
+        self.assertEqual(so.state, "cancel")
+        self.assertEqual(Rows.search_count(domain), before + 2, "the freed stock too")
+        self.assertEqual(
+            self.env["order.integration"].search_count([]), orders_before, "no echo of Amazon"
+        )
+
     def test_no_echo_rows(self):
         self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
         before = self.env["order.integration"].search_count([])

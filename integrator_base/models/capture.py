@@ -78,6 +78,18 @@ class CaptureBuffer:
         return bool(self.products or self.stock or self.orders)
 
 
+def capture_stock(env, product_ids):
+    """Record that these products' quantity to sell may have changed, also in an
+    environment that does not capture (``NO_CAPTURE``).
+
+    A connector imports a site's orders without capture, so that the site's own events
+    (the order, its confirmation) do not come back to it as rows; but the stock those
+    orders reserve or free is news for every site, the importing one included."""
+    enabled = capture_enabled(env(context=dict(env.context, **{NO_CAPTURE: False})))
+    if enabled and product_ids:
+        get_buffer(env).add_stock(product_ids)
+
+
 def get_buffer(env):
     """The capture buffer of ``env``'s transaction, registering the flush hook on first use."""
     data = env.cr.precommit.data
