@@ -208,6 +208,13 @@ def _throughput(registry, sandbox, args):
         in_first_hour = imported
     with registry.cursor() as cr:
         cr.execute(
+            "SELECT extract(epoch FROM create_date) FROM sale_order "
+            "WHERE amazon_account_id = %s ORDER BY 1",
+            (account_id,),
+        )
+        created = [float(r[0]) for r in cr.fetchall()]
+    with registry.cursor() as cr:
+        cr.execute(
             "SELECT bucket, calls_count, throttled_count FROM amazon_quota_bucket "
             "WHERE account_id = %s ORDER BY bucket",
             (account_id,),
@@ -223,6 +230,7 @@ def _throughput(registry, sandbox, args):
         "importable": len(importable),
         "imported": imported,
         "in_first_hour": in_first_hour,
+        "best_hour": _most_in_window(created, 3600 / args.time_scale),
         "sandbox_minutes": ((finished_at or _server_now(sandbox)) - start) / 60,
         "finished": finished_at is not None,
         "throttled": sum(r["throttled"] + r["quota_exceeded"] for r in rows),
@@ -235,6 +243,18 @@ def _throughput(registry, sandbox, args):
         "account_id": account_id,
         "seller": creds.seller_id,
     }
+
+
+def _most_in_window(stamps, width):
+    """The most sorted ``stamps`` (real seconds) inside any window of ``width`` seconds: the
+    orders imported in the best sandbox hour (orders arrive over one sandbox hour and are
+    paid 30 minutes later, so the first hour only sees half of them)."""
+    best = first = 0
+    for last, stamp in enumerate(stamps):
+        while stamp - stamps[first] >= width:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
 
 
 def _speed(registry, sandbox, args):
@@ -465,6 +485,11 @@ def _print(result, args):
             f"{base['per_second']:.1f} orders/s; the connector runs at "
             f"{speed['per_second'] / base['per_second']:.0%} of that"
         )
+    if tp.get("best_hour") is not None:
+        print(
+            f"  best sandbox hour: {tp['best_hour']} orders imported in 60 sandbox minutes "
+            f"(goal >= {GOAL_PER_HOUR})"
+        )
     rate = tp["imported"] / hours
     print(
         f"  rate observed: {rate:.0f} orders per sandbox hour over the run; the report path's "
@@ -479,6 +504,7 @@ def _print(result, args):
     ok = (
         tp["throttled"] == 0
         and tp["finished"]
+        and (tp.get("best_hour") or 0) >= GOAL_PER_HOUR
         and speed["per_second"] >= GOAL_PER_SECOND
         and not (replay["created_by_replays"] or speed["again_created"] or result["duplicates"])
     )
