@@ -24,6 +24,7 @@ from odoo import _, api, fields, models
 
 from ..lib import feeds as feedlib
 from ..lib import processing_report
+from ..lib.responses import ResponseParseError
 from ..lib.transport import MwsCallError
 from .amazon_account import AmazonQuotaWait
 
@@ -654,8 +655,7 @@ class AmazonAccount(models.Model):
                 "GetFeedSubmissionList", feedids=batch.mapped("submission_id"), max_count="100"
             )
             statuses = {
-                info.submission_id: info.processing_status
-                for info in processing_report.parse_feed_submission_list(reply.body)
+                info.submission_id: info.processing_status for info in Feed._submission_infos(reply)
             }
             for feed in batch:
                 status = statuses.get(feed.submission_id)
@@ -735,6 +735,11 @@ class AmazonFeed(models.Model):
                 feed_type=self.feed_type,
                 marketplaceids=account._marketplace_codes(),
             )
+            infos = self._submission_infos(reply)
+            if not infos:
+                raise MwsCallError(
+                    "SubmitFeed", "transient", "MalformedResponse", "no FeedSubmissionId"
+                )
         except AmazonQuotaWait as wait:
             values = {
                 "next_check_at": fields.Datetime.now()
@@ -759,13 +764,18 @@ class AmazonFeed(models.Model):
                 return
             self._failed(str(error))
             return
-        root = reply.xml()
-        values = {}
-        for el in root.iter():
-            tag = el.tag.split("}")[-1]
-            if tag in ("FeedSubmissionId", "FeedProcessingStatus"):
-                values[tag] = (el.text or "").strip()
-        self._accepted(values.get("FeedSubmissionId"), values.get("FeedProcessingStatus"))
+        self._accepted(infos[0].submission_id, infos[0].processing_status)
+
+    @api.model
+    def _submission_infos(self, reply):
+        """The FeedSubmissionInfo of a SubmitFeed or GetFeedSubmissionList answer; one that
+        cannot be read is a transient failure (the call is made again)."""
+        try:
+            return processing_report.parse_feed_submission_list(reply.body)
+        except ResponseParseError as error:
+            raise MwsCallError(
+                reply.operation, "transient", "MalformedResponse", str(error)
+            ) from None
 
     def _accepted(self, submission_id, processing_status):
         """Amazon has the feed under ``submission_id``: wait for its processing."""

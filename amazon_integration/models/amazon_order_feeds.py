@@ -14,9 +14,6 @@ from datetime import datetime, timedelta, timezone
 from odoo import _, api, fields, models
 
 from ..lib import feeds as feedlib
-from ..lib import processing_report
-from ..lib.responses import ResponseParseError
-from ..lib.transport import MwsCallError
 
 _logger = logging.getLogger(__name__)
 
@@ -451,12 +448,7 @@ class AmazonFeed(models.Model):
             fromdate=(sent - LOST_SUBMISSION_MARGIN).strftime("%Y-%m-%dT%H:%M:%SZ"),
             max_count="100",
         )
-        try:
-            infos = processing_report.parse_feed_submission_list(reply.body)
-        except ResponseParseError as error:
-            raise MwsCallError(
-                "GetFeedSubmissionList", "transient", "MalformedResponse", str(error)
-            ) from None
+        infos = self._submission_infos(reply)
         known = set(
             self.search(
                 [

@@ -1574,8 +1574,8 @@ class AmazonAccount(models.Model):
         if purpose == "manual":
             values.update(order_download_from=False, order_download_to=False)
         else:
-            checkpoint = (
-                "order_update_checkpoint" if purpose == "updates" else ("order_report_checkpoint")
+            checkpoint = {"updates": "order_update_checkpoint"}.get(
+                purpose, "order_report_checkpoint"
             )
             previous = self[checkpoint]
             values[checkpoint] = end
