@@ -20,8 +20,10 @@ import mws.mws as mws_module
 import requests
 
 from . import responses
+from .sanitize import install_log_filter, redact
 
 DEFAULT_TIMEOUT = 30.0
+MAX_MESSAGE = 500
 
 # python-amazon-mws calls ``requests.request`` without a timeout. Its module-level ``request``
 # is replaced once by a function that applies the timeout of the calling thread's transport.
@@ -34,6 +36,8 @@ def _request_with_timeout(method, url, timeout=None, **kwargs):
 
 
 mws_module.request = _request_with_timeout
+# urllib3 logs each request line (the signed query string included) at DEBUG
+install_log_filter()
 
 # operation -> (python-amazon-mws class, method name, fixed keyword arguments)
 OPERATIONS = {
@@ -97,6 +101,12 @@ class MwsCallError(Exception):
         status = f" (HTTP {self.http_status})" if self.http_status else ""
         return f"{self.operation}: {self.code}{status}: {self.message}"
 
+    def redacted(self, secrets) -> MwsCallError:
+        """This error with no credential, query string or secret header in its texts."""
+        self.code = redact(self.code, secrets)[:MAX_MESSAGE]
+        self.message = redact(self.message, secrets)[:MAX_MESSAGE]  # cut after, never before
+        return self
+
     @property
     def retryable(self) -> bool:
         return self.kind in ("throttled", "transient", "restart_paging")
@@ -120,8 +130,37 @@ class MwsTransport:
         self._credentials = (access_key, secret_key, seller_id, auth_token or "")
         self._clients = {}
 
-    def __repr__(self):  # never show the secret key
+    def __repr__(self):  # never show the keys
         return f"<MwsTransport {self._credentials[2]} @ {self.endpoint}>"
+
+    @property
+    def _secrets(self):
+        access_key, secret_key, _seller_id, auth_token = self._credentials
+        return (access_key, secret_key, auth_token)
+
+    def call(self, operation: str, **kwargs) -> MwsReply:
+        """Perform ``operation`` with python-amazon-mws keyword arguments; raise MwsCallError.
+
+        Every error that leaves here went through the sanitiser: whatever the library or the
+        HTTP client wrote into an exception, no credential, signed query string or secret
+        header reaches the caller's messages and logs.
+        """
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown MWS operation {operation!r}")
+        started = time.monotonic()
+        try:
+            return self._call(operation, started, **kwargs)
+        except MwsCallError as error:
+            raise error.redacted(self._secrets) from None
+        except Exception as exc:  # an unforeseen failure of the library: same rules
+            error = MwsCallError(
+                operation,
+                "permanent",
+                "ClientError",
+                f"{exc.__class__.__name__}: {exc}",
+                duration=time.monotonic() - started,
+            )
+            raise error.redacted(self._secrets) from None
 
     def _client(self, cls):
         client = self._clients.get(cls)
@@ -133,13 +172,8 @@ class MwsTransport:
             self._clients[cls] = client
         return client
 
-    def call(self, operation: str, **kwargs) -> MwsReply:
-        """Perform ``operation`` with python-amazon-mws keyword arguments; raise MwsCallError."""
-        try:
-            cls, method, fixed = OPERATIONS[operation]
-        except KeyError:
-            raise ValueError(f"unknown MWS operation {operation!r}") from None
-        started = time.monotonic()
+    def _call(self, operation, started, **kwargs):
+        cls, method, fixed = OPERATIONS[operation]
         previous = getattr(_local, "timeout", None)
         _local.timeout = self.timeout
         try:
@@ -159,7 +193,7 @@ class MwsTransport:
                 operation,
                 "transient",
                 "ConnectionError",
-                str(exc)[:500],
+                f"{exc.__class__.__name__}: {exc}",
                 duration=time.monotonic() - started,
             ) from None
         finally:
@@ -205,9 +239,7 @@ class MwsTransport:
         response = getattr(exc, "response", None)
         duration = time.monotonic() - started
         if response is None:  # raised by the library itself (e.g. a Content-MD5 mismatch)
-            return MwsCallError(
-                operation, "transient", "ClientError", str(exc)[:500], duration=duration
-            )
+            return MwsCallError(operation, "transient", "ClientError", str(exc), duration=duration)
         body = response.content or b""
         headers = dict(response.headers)
         info = responses.error_from_body(body) if body else None

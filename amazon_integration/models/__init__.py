@@ -1,5 +1,5 @@
-from . import amazon_marketplace
 from . import amazon_account
+from . import amazon_marketplace
 from . import amazon_quota_bucket
 from . import amazon_api_log
 from . import integration_tables
@@ -13,6 +13,7 @@ from . import sale_order
 from . import amazon_order_import
 from . import amazon_order_feeds
 from . import amazon_settlement
+from . import amazon_sync_request
 from . import amazon_fba
 from . import res_config_settings
 from . import res_partner

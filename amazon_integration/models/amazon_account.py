@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.addons.integrator_base.models.integration_mixin import check_integration_manager
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.transport import MwsCallError, MwsTransport
 
@@ -14,6 +15,39 @@ _logger = logging.getLogger(__name__)
 
 SANDBOX_URL_ENV = "AMAZON_SANDBOX_URL"
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+
+#: Every credential of an account. Each is stored in a field only system administrators may
+#: read, and edited through a write-only ``new_<name>`` field: forms show ``<name>_set`` and
+#: never receive the value, not even an administrator's browser.
+CREDENTIAL_FIELDS = ("access_key", "secret_key", "auth_token")
+SYSTEM_GROUP = "base.group_system"
+
+
+def _write_only(string):
+    """The editor of a credential: always read empty, its inverse stores what was typed."""
+    return fields.Char(
+        string,
+        compute="_compute_new_credentials",
+        inverse="_inverse_new_credentials",
+        groups=SYSTEM_GROUP,
+        help="Type a value to replace the stored one; it is never shown again.",
+    )
+
+
+def _default_sandbox_url():
+    return os.environ.get(SANDBOX_URL_ENV, DEFAULT_SANDBOX_URL)
+
+
+def check_endpoint_rights(env, vals, fields_names, defaults=None):
+    """Only system administrators may point signed requests elsewhere: a changed endpoint
+    field (or, at creation, one that differs from its default) by anybody else is refused."""
+    if env.su or env.user.has_group(SYSTEM_GROUP):
+        return
+    for name in fields_names:
+        if name in vals and (defaults is None or vals[name] != defaults.get(name)):
+            raise AccessError(
+                env._("Only system administrators may change where requests to Amazon are sent.")
+            )
 
 
 class AmazonQuotaWait(Exception):
@@ -49,8 +83,9 @@ class AmazonAccount(models.Model):
     )
     sandbox_url = fields.Char(
         "Sandbox URL",
-        default=lambda self: os.environ.get(SANDBOX_URL_ENV, DEFAULT_SANDBOX_URL),
-        help="Where the sandbox listens (defaults to $AMAZON_SANDBOX_URL).",
+        default=lambda self: _default_sandbox_url(),
+        help="Where the sandbox listens (defaults to $AMAZON_SANDBOX_URL). Only system "
+        "administrators may change it: signed requests go there.",
     )
     endpoint = fields.Char(compute="_compute_endpoint", string="MWS Endpoint")
     marketplace_id = fields.Many2one(
@@ -62,9 +97,16 @@ class AmazonAccount(models.Model):
         help="Further marketplaces of the same region this account sells on.",
     )
     merchant_id = fields.Char("Merchant ID", required=True, tracking=True)
-    access_key = fields.Char("Access Key", groups="base.group_system", copy=False)
-    secret_key = fields.Char("Secret Key", groups="base.group_system", copy=False)
-    auth_token = fields.Char("MWS Auth Token", groups="base.group_system", copy=False)
+    access_key = fields.Char("Access Key", groups=SYSTEM_GROUP, copy=False)
+    secret_key = fields.Char("Secret Key", groups=SYSTEM_GROUP, copy=False)
+    auth_token = fields.Char("MWS Auth Token", groups=SYSTEM_GROUP, copy=False)
+    # write-only editors and "is it set" flags (see CREDENTIAL_FIELDS)
+    new_access_key = _write_only("New Access Key")
+    new_secret_key = _write_only("New Secret Key")
+    new_auth_token = _write_only("New MWS Auth Token")
+    access_key_set = fields.Boolean("Access Key Set", compute="_compute_credentials_set")
+    secret_key_set = fields.Boolean("Secret Key Set", compute="_compute_credentials_set")
+    auth_token_set = fields.Boolean("MWS Auth Token Set", compute="_compute_credentials_set")
     request_timeout = fields.Float(default=30.0, help="Seconds to wait for Amazon's answer.")
     sandbox_time_scale = fields.Float(
         "Sandbox Time Scale",
@@ -125,6 +167,62 @@ class AmazonAccount(models.Model):
             "Amazon accepts a fulfillment latency of 1 to 30 days.",
         ),
     ]
+
+    # ------------------------------------------------------------------ credentials
+
+    def _compute_new_credentials(self):
+        for account in self:
+            for name in CREDENTIAL_FIELDS:
+                account[f"new_{name}"] = False
+
+    def _inverse_new_credentials(self):
+        for account in self:
+            values = {}
+            for name in CREDENTIAL_FIELDS:
+                value = account[f"new_{name}"]
+                if not value:
+                    continue  # empty: keep the stored value
+                value = value.strip()
+                if not value or any(c.isspace() for c in value):
+                    raise ValidationError(
+                        _("%s may not contain spaces.", account._fields[name].string)
+                    )
+                values[name] = value
+            if values:
+                account.sudo().write(values)  # only system administrators reach this
+
+    @api.depends(*CREDENTIAL_FIELDS)
+    def _compute_credentials_set(self):
+        for account, secrets in zip(self, self.sudo(), strict=True):
+            for name in CREDENTIAL_FIELDS:
+                account[f"{name}_set"] = bool(secrets[name])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = {"sandbox_url": _default_sandbox_url()}
+        for vals in vals_list:
+            check_endpoint_rights(self.env, vals, ("sandbox_url",), defaults)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_endpoint_rights(self.env, vals, ("sandbox_url",))
+        return super().write(vals)
+
+    def _check_can_act(self):
+        """A button of these accounts may run: the user is an Integration Manager with write
+        access to each of them (so of their company)."""
+        check_integration_manager(self.env, self)
+
+    def _queue_request(self, job, title, message, res_ids=None, payload=None):
+        """Queue ``job`` for the cron (access checked by the caller) and say so."""
+        Request = self.env["amazon.sync.request"]
+        for account in self:
+            Request._request(account, job, res_ids=res_ids, payload=payload)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": "info"},
+        }
 
     @api.depends("environment", "sandbox_url", "marketplace_id.endpoint")
     def _compute_endpoint(self):
@@ -228,8 +326,13 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ buttons
 
     def action_test_connection(self):
-        """ListMarketplaceParticipations: proves the credentials and the seller id."""
+        """ListMarketplaceParticipations: proves the credentials and the seller id.
+
+        The one button that waits for Amazon (a person testing credentials waits for the
+        answer): an Integration Manager's, one read-only call within its quota, and its texts
+        sanitised like every other."""
         self.ensure_one()
+        self._check_can_act()
         try:
             reply = self._call("ListMarketplaceParticipations")
         except AmazonQuotaWait as wait:

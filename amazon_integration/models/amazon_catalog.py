@@ -252,6 +252,8 @@ class AmazonAccount(models.Model):
         while Rows._amazon_dispatch():
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        # what people asked for with the buttons first
+        self.env["amazon.sync.request"].sudo()._run_pending(auto_commit)
         now = fields.Datetime.now()
         for account in self.sudo().search([("auto_sync", "=", True)]):
             interval = timedelta(seconds=account._real_delay(account.sync_interval))
@@ -309,24 +311,29 @@ class AmazonAccount(models.Model):
         return []
 
     def action_sync_now(self):
-        """Button: run one catalog cycle of this account now (dispatch included)."""
+        """Button: one cycle of this account (orders, catalog, order feeds, FBA stock,
+        settlements), queued for the synchronisation cron."""
         self.ensure_one()
-        self.env["product.integration"].sudo()._amazon_dispatch()
-        self.sudo()._sync_now()
-        return True
+        self._check_can_act()
+        return self._queue_request(
+            "sync",
+            _("Synchronisation queued"),
+            _("%s is synchronised in the background within a minute.", self.name),
+        )
 
     def action_upload_catalog(self):
-        """Manual mode: queue every product listed on this account (integrator_base rows)."""
+        """Manual mode: queue every product listed on this account (integrator_base rows,
+        created as the user: Integration Managers may create them)."""
         self.ensure_one()
+        self._check_can_act()
         listings = self.env["amazon.listing"].search(
             [("account_id", "=", self.id), ("state", "!=", "deleted"), ("product_id", "!=", False)]
         )
         site = self.env.ref("amazon_integration.integration_site_amazon")
-        count = (
-            self.env["product.integration"]
-            .sudo()
-            ._manual_sync_products(products=listings.product_id, site=site)
-        )
+        Rows = self.env["product.integration"]
+        Rows.check_access("create")
+        count = Rows._manual_sync_products(products=listings.product_id, site=site)
+        self.env["amazon.sync.request"]._wake_cron()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -3,6 +3,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from odoo import _, api, fields, models
+from odoo.addons.integrator_base.models.integration_mixin import check_integration_manager
 from odoo.exceptions import UserError, ValidationError
 
 FULFILLMENT_CHANNELS = [("mfn", "Merchant (MFN)"), ("afn", "Amazon (AFN / FBA)")]
@@ -278,11 +279,14 @@ class AmazonListing(models.Model):
         drafts.unlink()
 
     def action_remove_from_amazon(self):
+        """Queue the deletion of these SKUs (the cron sends it): Integration Managers."""
+        check_integration_manager(self.env, self)
         self._amazon_remove()
         return True
 
     def action_send_again(self):
         """Queue the product, stock, price and images again (re-lists a removed SKU)."""
+        check_integration_manager(self.env, self)
         removed = self.filtered(lambda listing: listing.state == "deleted")
         removed._amazon_relist()
         (self - removed).filtered("product_id")._enqueue(LISTING_KINDS)

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .amazon_account import check_endpoint_rights
 
 
 class AmazonMarketplace(models.Model):
@@ -13,9 +15,23 @@ class AmazonMarketplace(models.Model):
     country_id = fields.Many2one("res.country")
     currency_id = fields.Many2one("res.currency")
     sales_channel = fields.Char(help="Amazon's SalesChannel, e.g. Amazon.com")
-    endpoint = fields.Char("MWS Endpoint", required=True)
+    endpoint = fields.Char(
+        "MWS Endpoint",
+        required=True,
+        help="Only system administrators may change it: signed requests go there.",
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "A marketplace id must be unique."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_endpoint_rights(self.env, vals, ("endpoint",))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_endpoint_rights(self.env, vals, ("endpoint",))
+        return super().write(vals)

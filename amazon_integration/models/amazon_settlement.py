@@ -740,7 +740,9 @@ class AmazonSettlement(models.Model):
     # ------------------------------------------------------------------ buttons
 
     def action_reconcile(self):
-        """Button: reconcile (does nothing for a settlement already booked)."""
+        """Button: reconcile (does nothing for a settlement already booked). Local work,
+        done as the user: it needs the rights to write settlements and to post entries."""
+        self.check_access("write")
         todo = self.filtered(lambda s: s.state != "error" and not s.move_id)
         errors = todo._reconcile_safe()
         if errors:
@@ -748,8 +750,25 @@ class AmazonSettlement(models.Model):
         return True
 
     def action_retry(self):
-        """Button: an unreadable report is downloaded again (or read again from its file),
-        a failed reconciliation is run again."""
+        """Button: queue the retry of these settlements for the synchronisation cron (an
+        unreadable report is downloaded again): accountants and Integration Managers, for the
+        settlements of their companies."""
+        self.check_access("write")
+        failed = self.filtered(lambda s: s.state == "error")
+        if not failed:
+            raise UserError(_("Only settlements in error can be retried."))
+        for account in failed.account_id:
+            mine = failed.filtered(lambda s, a=account: s.account_id == a)
+            self.env["amazon.sync.request"]._request(account, "retry_settlements", mine.ids)
+        return _notification(
+            _("Settlements"),
+            _("%s settlement(s) are retried in the background within a minute.", len(failed)),
+            "info",
+        )
+
+    def _retry_now(self):
+        """An unreadable report is downloaded again (or read again from its file), a failed
+        reconciliation is run again (the cron's part of Retry)."""
         for settlement in self.filtered(lambda s: s.state == "error"):
             if not settlement.line_ids:
                 body = settlement._download_again()
@@ -1095,13 +1114,11 @@ class AmazonAccount(models.Model):
         return errors
 
     def action_download_settlements(self):
-        """Button: download (and reconcile) the new settlements now."""
+        """Button: download (and reconcile) the new settlements, queued for the cron."""
         self.ensure_one()
-        if not self._lock_for_sync():
-            return _notification(
-                _("Settlements"), _("Another process is synchronising this account."), "warning"
-            )
-        errors = self._settlement_step(force=True)
-        if errors:
-            return _notification(_("Settlements"), "\n".join(errors), "danger")
-        return self.action_open_settlements()
+        self._check_can_act()
+        return self._queue_request(
+            "settlements",
+            _("Settlements"),
+            _("The new settlements of %s are downloaded in the background.", self.name),
+        )

@@ -1,5 +1,8 @@
 from odoo import _, fields, models
-from odoo.addons.integrator_base.models.integration_mixin import site_status_fields
+from odoo.addons.integrator_base.models.integration_mixin import (
+    check_integration_manager,
+    site_status_fields,
+)
 
 
 class AmazonIntegrationRow(models.AbstractModel):
@@ -18,6 +21,7 @@ class AmazonIntegrationRow(models.AbstractModel):
 
     def action_amazon_resend(self):
         """Send these rows again (Retry on rows in Error): the next run takes them up."""
+        check_integration_manager(self.env, self)
         self.write(
             {
                 "amazon_status": "none",
@@ -26,6 +30,7 @@ class AmazonIntegrationRow(models.AbstractModel):
                 "amazon_status_timestamp": fields.Datetime.now(),
             }
         )
+        self.env["amazon.sync.request"]._wake_cron()
         return True
 
 

@@ -1,8 +1,20 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+#: settings field -> account field, for the credentials (write-only, administrators only)
+CREDENTIALS = {
+    "amazon_access_key": "access_key",
+    "amazon_secret_key": "secret_key",
+    "amazon_auth_token": "auth_token",
+}
 
 
 class ResConfigSettings(models.TransientModel):
-    """Settings → Amazon: the seed's fields, for the company's default account."""
+    """Settings → Amazon: the seed's fields, for the company's default account.
+
+    Credentials are write-only: the form says whether each is set and takes a new value, it
+    never receives the stored one (``default_get`` does not read them, for nobody).
+    """
 
     _inherit = "res.config.settings"
 
@@ -13,8 +25,18 @@ class ResConfigSettings(models.TransientModel):
     )
     amazon_marketplace_id = fields.Many2one("amazon.marketplace", string="Amazon Marketplace")
     amazon_merchant_id = fields.Char("Amazon Merchant ID")
-    amazon_access_key = fields.Char("Amazon Access Key")
-    amazon_secret_key = fields.Char("Amazon Secret Key")
+    amazon_access_key = fields.Char(
+        "Amazon Access Key", groups="base.group_system", help="Type a value to replace it."
+    )
+    amazon_secret_key = fields.Char(
+        "Amazon Secret Key", groups="base.group_system", help="Type a value to replace it."
+    )
+    amazon_auth_token = fields.Char(
+        "Amazon MWS Auth Token", groups="base.group_system", help="Type a value to replace it."
+    )
+    amazon_access_key_set = fields.Boolean(related="amazon_account_id.access_key_set")
+    amazon_secret_key_set = fields.Boolean(related="amazon_account_id.secret_key_set")
+    amazon_auth_token_set = fields.Boolean(related="amazon_account_id.auth_token_set")
     amazon_environment = fields.Selection(
         [("sandbox", "Sandbox"), ("production", "Production")], string="Amazon Environment"
     )
@@ -36,36 +58,41 @@ class ResConfigSettings(models.TransientModel):
             [("company_id", "=", self.env.company.id)], limit=1
         )
         if account:
-            secrets = account.sudo()
             res.update(
                 amazon_marketplace_id=account.marketplace_id.id,
                 amazon_merchant_id=account.merchant_id,
-                amazon_access_key=secrets.access_key,
-                amazon_secret_key=secrets.secret_key,
                 amazon_environment=account.environment,
                 amazon_sync_interval=account.sync_interval,
                 amazon_auto_sync=account.auto_sync,
             )
         else:
             res.update(amazon_environment="sandbox", amazon_sync_interval=60)
+        for name in CREDENTIALS:
+            res.pop(name, None)
         return res
 
     def set_values(self):
+        """Called by ``execute``, which only administrators may run (checked again here, as
+        the account is written with superuser rights: an administrator who is not an
+        Integration Manager may still configure the account in Settings)."""
+        if not self.env.is_admin():
+            raise AccessError(_("Only administrators can change the settings"))
         super().set_values()
         if not (self.amazon_merchant_id and self.amazon_marketplace_id):
             return
         values = {
             "marketplace_id": self.amazon_marketplace_id.id,
             "merchant_id": self.amazon_merchant_id,
-            "access_key": self.amazon_access_key,
-            "secret_key": self.amazon_secret_key,
             "environment": self.amazon_environment or "sandbox",
             "sync_interval": self.amazon_sync_interval or 60,
             "auto_sync": self.amazon_auto_sync,
         }
-        account = self.amazon_account_id
+        for name, account_field in CREDENTIALS.items():
+            if self[name]:  # empty: keep what is stored
+                values[f"new_{account_field}"] = self[name]
+        account = self.amazon_account_id.sudo()
         if account:
-            account.sudo().write(values)
+            account.write(values)
         else:
             self.env["amazon.account"].sudo().create(
                 {

@@ -1,4 +1,5 @@
 from odoo import _, fields, models
+from odoo.addons.integrator_base.models.integration_mixin import check_integration_manager
 from odoo.exceptions import UserError
 
 AMAZON_EXCEPTIONS = [
@@ -89,35 +90,27 @@ class SaleOrder(models.Model):
             )._action_done()
 
     def action_amazon_retry_import(self):
-        """Retry import: run the import again from the stored Amazon data (after the cause
-        of the exception was fixed, e.g. a listing added or the address corrected)."""
+        """Retry import: the stored Amazon data of these orders is imported again by the
+        synchronisation cron (after the cause of the exception was fixed, e.g. a listing
+        added or the address corrected). Integration Managers who may edit the orders."""
         orders = self.filtered(lambda o: o.amazon_account_id and o.amazon_payload)
         if not orders:
             raise UserError(_("These orders hold no Amazon data to import again."))
-        done, still = 0, []
-        for order in orders:
-            result = order.amazon_account_id.sudo()._retry_orders(order)
-            if order.amazon_exception or result["errors"]:
-                still.append(order.amazon_order_id)
-            else:
-                done += 1
-        if still:
-            message = _(
-                "%(done)s order(s) completed; still in exception: %(ids)s",
-                done=done,
-                ids=", ".join(still),
-            )
-        else:
-            message = _("%s order(s) completed.", done)
+        check_integration_manager(self.env, orders)
+        Request = self.env["amazon.sync.request"]
+        for account in orders.sudo().amazon_account_id:
+            mine = orders.filtered(lambda o, a=account: o.sudo().amazon_account_id == a)
+            Request._request(account, "retry_orders", mine.ids)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": _("Amazon import"),
-                "message": message,
-                "type": "warning" if still else "success",
-                "sticky": bool(still),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                "message": _(
+                    "%s order(s) are imported again in the background within a minute.",
+                    len(orders),
+                ),
+                "type": "info",
             },
         }
 

@@ -6,3 +6,4 @@ from . import test_order_feeds
 from . import test_settlement
 from . import test_order_import
 from . import test_fba
+from . import test_security

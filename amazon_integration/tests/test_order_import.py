@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import psycopg2
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -317,6 +318,8 @@ class TestOrderImportCore(OrderCase):
             {"account_id": self.account.id, "product_id": product.id, "seller_sku": "NEW-SKU-9"}
         )
         so.action_amazon_retry_import()
+        self.assertEqual(so.amazon_exception, "unknown_sku", "queued, not run in the request")
+        self.env["amazon.sync.request"]._run_pending()  # the cron's part
         self.assertFalse(so.amazon_exception, so.amazon_exception_message)
         self.assertEqual(so.state, "sale")
         self.assertEqual(so.amount_total, 26.99)
@@ -863,8 +866,15 @@ class TestOrderImportSandbox(OrderCase):
             (wizard.date_to - wizard.date_from).days // 28, 3, "the last 3 months by default"
         )
         wizard.action_download()
-        self.assertTrue(self.account.order_download_from)
+        request = self.env["amazon.sync.request"].search([("account_id", "=", self.account.id)])
+        self.assertEqual(request.job, "download_orders")
+        self.assertEqual(request.payload["date_from"], str(wizard.date_from))
         self.assertFalse(self.sale_orders(), "nothing imported in the user's transaction")
+        with self.assertRaises(UserError):  # one download at a time
+            self.env["amazon.order.download"].create(
+                {"account_id": self.account.id}
+            ).action_download()
+        request.unlink()
         # a short range (under a day) is listed with ListOrders; the checkpoint stays put
         self.sync_clock()
         server_now = self.account._server_now()

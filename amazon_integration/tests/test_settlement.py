@@ -405,6 +405,7 @@ class TestSettlementReconcile(TransactionCase):
         self.assertEqual(order.invoice_ids.amount_residual, 20.0)
         self.account.settlement_journal_id = False
         settlement.action_retry()
+        self.env["amazon.sync.request"]._run_pending()  # the cron's part
         self.assertEqual(settlement.state, "reconciled")
         self.assertEqual(order.invoice_ids.payment_state, "paid")
 
@@ -558,6 +559,7 @@ class TestSettlementDownload(AmazonCase):
         self.assertEqual(len(self.account.settlement_ids), 1)
         # Retry downloads it again, then books it
         settlement.action_retry()
+        self.env["amazon.sync.request"]._run_pending()  # the cron's part
         self.assertIn(settlement.state, ("partial", "reconciled"))
         self.assertTrue(settlement.line_ids)
         self.assertTrue(settlement.move_id)

@@ -37,23 +37,34 @@ class AmazonOrderDownload(models.TransientModel):
         )
 
     def action_download(self):
+        """Queue the download for the synchronisation cron: Integration Managers, for the
+        accounts of their companies."""
         self.ensure_one()
+        account = self.account_id
+        account._check_can_act()
         if self.date_from >= self.date_to:
             raise UserError(_("The start of the range must come before its end."))
-        if self.date_to > fields.Datetime.now():
-            self.date_to = fields.Datetime.now()
-        account = self.account_id.sudo()
-        if account.order_download_from:
+        date_to = min(self.date_to, fields.Datetime.now())
+        pending = self.env["amazon.sync.request"].search_count(
+            [("account_id", "=", account.id), ("job", "=", "download_orders")]
+        )
+        if account.order_download_from or pending:
             raise UserError(
                 _(
                     "A download of %(account)s is already under way (%(start)s – %(end)s).",
                     account=account.name,
-                    start=account.order_download_from,
-                    end=account.order_download_to,
+                    start=account.order_download_from or self.date_from,
+                    end=account.order_download_to or date_to,
                 )
             )
-        account.write({"order_download_from": self.date_from, "order_download_to": self.date_to})
-        self.env.ref("amazon_integration.ir_cron_amazon_sync").sudo()._trigger()
+        self.env["amazon.sync.request"]._request(
+            account,
+            "download_orders",
+            payload={
+                "date_from": fields.Datetime.to_string(self.date_from),
+                "date_to": fields.Datetime.to_string(date_to),
+            },
+        )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -64,7 +75,7 @@ class AmazonOrderDownload(models.TransientModel):
                     "background.",
                     account=account.name,
                     start=self.date_from,
-                    end=self.date_to,
+                    end=date_to,
                 ),
                 "type": "success",
                 "next": {"type": "ir.actions.act_window_close"},

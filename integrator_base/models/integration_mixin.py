@@ -18,6 +18,7 @@ import json
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 STATUS_NONE = "none"
@@ -33,6 +34,22 @@ STATUS_SELECTION = [
     (STATUS_SUCCESS, "Success"),
     (STATUS_ERROR, "Error"),
 ]
+
+MANAGER_GROUP = "integrator_base.group_integration_manager"
+
+
+def check_integration_manager(env, records=None, operation="write"):
+    """Before a button or wizard makes an integration act: the user is an Integration
+    Manager, and may ``operation`` each of ``records`` (access rights and record rules, so
+    only records of the user's allowed companies). Raises AccessError otherwise.
+
+    The work itself is then queued for a cron; nothing runs with more rights than the user
+    was just checked for."""
+    if not env.su and not env.user.has_group(MANAGER_GROUP):
+        raise AccessError(env._("Only Integration Managers can start a synchronisation."))
+    if records is not None:
+        records.check_access(operation)
+
 
 RETENTION_PARAM = "integrator_base.retention_days"
 DEFAULT_RETENTION_DAYS = 30

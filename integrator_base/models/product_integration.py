@@ -172,15 +172,22 @@ class ProductIntegration(models.Model):
         return self.env.cr.rowcount
 
     @api.model
-    def _manual_sync_products(self, products=None, site=None):
-        """Manual mode: one ``create`` row per product (all active ones, or ``products``).
+    def _manual_sync_products(self, products=None, site=None, company_ids=None):
+        """Manual mode: one ``create`` row per product (all active ones, or ``products``;
+        with ``company_ids``, only products shared or of those companies).
 
-        Done in SQL, set-based, so that 100,000 products are never loaded into memory.
-        Returns the number of rows created.
+        Done in SQL, set-based, so that 100,000 products are never loaded into memory: the
+        caller checks the user's rights first. Returns the number of rows created.
         """
         condition = SQL("pp.active AND pt.active")
         if products is not None:
             condition = SQL("%s AND pp.id = ANY(%s)", condition, list(products.ids))
+        if company_ids is not None:
+            condition = SQL(
+                "%s AND (pt.company_id IS NULL OR pt.company_id = ANY(%s))",
+                condition,
+                list(company_ids),
+            )
         self.env.flush_all()
         return self._insert_select(
             SQL(

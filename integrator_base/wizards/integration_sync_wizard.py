@@ -2,6 +2,8 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 
+from ..models.integration_mixin import check_integration_manager
+
 
 class IntegrationSyncWizard(models.TransientModel):
     """Manual mode: create integration rows in batch, for one site or for all."""
@@ -33,21 +35,28 @@ class IntegrationSyncWizard(models.TransientModel):
         return res
 
     def action_synchronize(self):
+        """Queue rows for the user's allowed companies only (rows are created as the user:
+        Integration Managers may create them; the sites' crons send them)."""
         self.ensure_one()
-        sudo = self.env(su=True)
+        check_integration_manager(self.env, self.site_id, "read")
         product_count = order_count = 0
         if self.sync_products:
-            products = self.product_ids if self.product_scope == "selected" else None
-            product_count = sudo["product.integration"]._manual_sync_products(
-                products=products, site=self.site_id
+            Rows = self.env["product.integration"]
+            Rows.check_access("create")
+            products = None
+            if self.product_scope == "selected":
+                products = self.product_ids
+                products.check_access("read")
+            product_count = Rows._manual_sync_products(
+                products=products, site=self.site_id, company_ids=self.env.companies.ids
             )
         if self.sync_orders:
             since = fields.Datetime.now() - relativedelta(months=max(self.months, 0))
             orders = self.env["sale.order"].search(
                 [("date_order", ">=", since), ("state", "in", ("sale", "cancel"))], order="id"
             )
-            order_count = sudo["order.integration"]._manual_sync_orders(
-                sudo["sale.order"].browse(orders.ids), site=self.site_id
+            order_count = self.env["order.integration"]._manual_sync_orders(
+                orders, site=self.site_id
             )
         return {
             "type": "ir.actions.client",

@@ -116,3 +116,46 @@ def test_malformed_xml_is_a_transient_error(box):
     assert info.value.kind == "transient"
     assert info.value.code == "MalformedResponse"
     assert transport(box, creds).call("ListMarketplaceParticipations").status == 200
+
+
+def _closed_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_connection_error_text_holds_no_credential(box):
+    creds = box.new_seller()
+    creds.auth_token = "amzn.mws.token-of-the-seller"
+    t = MwsTransport(
+        access_key=creds.access_key,
+        secret_key=creds.secret_key,
+        seller_id=creds.seller_id,
+        endpoint=f"http://127.0.0.1:{_closed_port()}",
+        auth_token=creds.auth_token,
+        timeout=2,
+    )
+    with pytest.raises(MwsCallError) as info:
+        t.call("ListMarketplaceParticipations")
+    text = f"{info.value} {info.value!r}"
+    assert info.value.code == "ConnectionError"
+    for secret in (creds.access_key, creds.secret_key, creds.auth_token, "Signature="):
+        assert secret not in text
+    assert "/Sellers/2011-07-01" in text  # what failed is still said
+
+
+def test_unforeseen_library_failure_is_a_sanitised_call_error(box, monkeypatch):
+    creds = box.new_seller()
+    t = transport(box, creds)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"boom at {box.url}/Orders?AWSAccessKeyId={creds.access_key}")
+
+    monkeypatch.setattr("mws.Sellers.list_marketplace_participations", broken)
+    with pytest.raises(MwsCallError) as info:
+        t.call("ListMarketplaceParticipations")
+    assert info.value.code == "ClientError" and info.value.kind == "permanent"
+    assert creds.access_key not in str(info.value)
+    assert "RuntimeError: boom at" in info.value.message
