@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from datetime import date, datetime
 from urllib.parse import parse_qs
 
-from . import catalog, feeds, sellers
+from . import api_orders, api_reports, catalog, feeds, sellers
 from .clock import iso
 from .faults import Fault
 from .registry import Response, SandboxState, Seller
@@ -55,13 +54,6 @@ def _seller(db, seller_id: str) -> Seller:
     if seller is None:
         raise AdminError(404, f"no seller {seller_id}")
     return seller
-
-
-def _module(name: str, attr: str):
-    module = sys.modules.get(f"amazon_sandbox.{name}")
-    if module is None or not hasattr(module, attr):
-        raise AdminError(501, f"amazon_sandbox.{name}.{attr} is not available")
-    return getattr(module, attr)
 
 
 def _number(data: dict, key: str, default=None, kind=float):
@@ -251,18 +243,19 @@ def set_sku(state, db, data, query, seller_id, sku):
 @route("GET", f"/admin/sellers/{SID}/orders")
 def get_orders(state, db, data, query, seller_id):
     _seller(db, seller_id)
-    return _module("api_orders", "list_orders_admin")(db, seller_id)
+    return api_orders.list_orders_admin(db, seller_id)
 
 
 @route("POST", f"/admin/sellers/{SID}/orders")
 def create_orders(state, db, data, query, seller_id):
-    """{"count": N, "seed": S}: N new orders through ORDERS' generator."""
+    """{"count": N, "seed": S}: N new orders from the generator (ordergen)."""
     seller = _seller(db, seller_id)
     count = _number(data, "count", kind=int)
     if not 0 < count <= 100_000:
         raise AdminError(400, "count must be between 1 and 100000")
-    fn = _module("api_orders", "create_orders")
-    orders = fn(state, db, seller, count, seed=data.get("seed"), now=state.clock.now())
+    orders = api_orders.create_orders(
+        state, db, seller, count, seed=data.get("seed"), now=state.clock.now()
+    )
     return {"created": len(orders), "amazon_order_ids": [o["amazon_order_id"] for o in orders]}
 
 
@@ -277,7 +270,7 @@ def advance_orders(state, db, data, query, seller_id):
 @route("POST", f"/admin/sellers/{SID}/settle")
 def settle(state, db, data, query, seller_id):
     seller = _seller(db, seller_id)
-    report_id = _module("api_reports", "run_settlement")(state, db, seller, state.clock.now())
+    report_id = api_reports.run_settlement(state, db, seller, state.clock.now())
     return {"report_id": report_id}
 
 

@@ -327,7 +327,7 @@ def _due_periods(anchor: datetime, step: timedelta, now: datetime):
 def _run_schedules(state, db, now: datetime) -> None:
     try:
         seller_ids = _sellers(db)
-    except sqlite3.OperationalError:  # CORE's sellers table not there (pure tests)
+    except sqlite3.OperationalError:  # no sellers table (in-process tests without the server)
         return
     schedules = {
         (r["seller_id"], r["report_type"]): dict(r)

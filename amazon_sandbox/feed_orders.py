@@ -1,38 +1,28 @@
 """Order feeds: OrderAcknowledgement, OrderFulfillment, OrderAdjustment.
 
-They change orders through ORDERS' api_orders.load_order / save_order and the order dict
-contract (status, items[].quantity_shipped, shipments, adjustments, acknowledged).
+They change orders through api_orders.load_order / save_order and the order dict (status,
+items[].quantity_shipped, shipments, adjustments, acknowledged; see DESIGN.md).
 """
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal, InvalidOperation
 
+from . import api_orders
 from .clock import parse_iso
 from .feed_processing import Context, Result, _error, _text
 
 ORDER_MISSING = "The order id {oid} was not found in our system."
 
 
-def _api():
-    try:
-        return importlib.import_module("amazon_sandbox.api_orders")
-    except ImportError:
-        return None
-
-
 def _find(ctx: Context, el) -> tuple[dict | None, str]:
     """The order named by AmazonOrderID (or MerchantOrderID) of a message."""
-    api = _api()
     oid = _text(el, "AmazonOrderID")
-    if api is None:
-        return None, oid or ""
     if oid:
-        return api.load_order(ctx.db, ctx.seller_id, oid), oid
+        return api_orders.load_order(ctx.db, ctx.seller_id, oid), oid
     merchant = _text(el, "MerchantOrderID")
     if merchant:
-        for order in api.list_orders_admin(ctx.db, ctx.seller_id):
+        for order in api_orders.list_orders_admin(ctx.db, ctx.seller_id):
             if (order.get("acknowledged") or {}).get("merchant_order_id") == merchant:
                 return order, order["amazon_order_id"]
     return None, merchant or ""
@@ -54,7 +44,7 @@ def _item_index(order: dict, el) -> tuple[dict | None, str]:
 
 def _save(ctx: Context, order: dict) -> None:
     order["last_update_date"] = ctx.now
-    _api().save_order(ctx.db, order)
+    api_orders.save_order(ctx.db, order)
 
 
 def _status_from_items(order: dict) -> str:

@@ -1,8 +1,9 @@
-"""Seeded, reproducible generator of sandbox orders (dicts per sandbox_order_contract.md).
+"""Seeded, reproducible generator of sandbox orders (order dicts as DESIGN.md describes them).
 
 `generate_orders(seller_id, marketplace_ids, count, seed=..., now=...)` returns `count` orders,
 all `Pending`, purchased within `window` before `now`. The same arguments give the same orders.
-Each order carries its planned timeline (extensions to the contract, all aware UTC datetimes):
+Each order carries its planned timeline (sandbox keys on top of the shared ones, all aware UTC
+datetimes):
 
 - `planned_payment_date`: when the payment hold ends (Pending -> Unshipped);
 - `planned_cancel_date`: when the buyer cancels (None for most orders), either during the hold

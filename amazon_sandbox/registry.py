@@ -2,9 +2,10 @@
 
 Handlers register with `@operation("ListOrders", section="Orders")` and receive an
 authenticated, throttled `Request`; they return a `Response` or raise `ApiError`.
-Modules may register `on_startup(fn(state))` and `on_tick(fn(state, db, now))` hooks: CORE runs
-every tick hook inside one transaction before each API request and each admin call, so that
-time-driven changes happen lazily and deterministically from the sandbox clock.
+Modules may register `on_startup(fn(state))` and `on_tick(fn(state, db, now))` hooks: the server
+runs every tick hook inside one transaction before each API request and each admin call, so that
+time-driven changes happen lazily and deterministically from the sandbox clock. DESIGN.md
+describes how the pieces fit.
 """
 
 from __future__ import annotations
@@ -185,7 +186,8 @@ def path_known(path: str) -> bool:
 
 
 def on_startup(fn: Callable[[SandboxState], None]):
-    """Register fn(state), run once when the server starts (after CORE's own setup)."""
+    """Register fn(state), run once when the server starts (after the store, the clock and
+    the sellers are set up)."""
     STARTUP_HOOKS.append(fn)
     return fn
 

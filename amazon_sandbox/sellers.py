@@ -127,7 +127,7 @@ def parse_seller_option(text: str) -> Seller:
     return Seller(parts[0], parts[1], parts[2], markets)
 
 
-# ---- next tokens (shared by every paged operation of CORE) --------------------------------
+# ---- next tokens (shared by every paged operation) ----------------------------------------
 
 
 TOKEN_TTL = timedelta(hours=24)

@@ -7,7 +7,6 @@ import contextlib
 import importlib
 import logging
 import random
-import sys
 import time
 import traceback
 import uuid
@@ -27,27 +26,26 @@ from .throttle import Throttle
 log = logging.getLogger("amazon_sandbox")
 
 MAX_BODY = 50 * 1024 * 1024
-OPTIONAL_MODULES = ("amazon_sandbox.api_orders", "amazon_sandbox.api_reports")
-CORE_MODULES = ("amazon_sandbox.feeds", "amazon_sandbox.sellers")
+# The modules whose @operation / on_startup / on_tick decorators register handlers and hooks,
+# in import order (which is also the order of their tick hooks: orders move before reports).
+HANDLER_MODULES = (
+    "amazon_sandbox.feeds",
+    "amazon_sandbox.sellers",
+    "amazon_sandbox.api_orders",
+    "amazon_sandbox.api_reports",
+)
+# Used later (by the HTTP handler, by feed processing): imported at start-up too.
+SUPPORT_MODULES = ("amazon_sandbox.feed_orders", "amazon_sandbox.admin", "amazon_sandbox.web")
 
 
 def load_modules() -> dict[str, object]:
-    """Import the modules whose @operation decorators register handlers.
+    """Import every module the server runs; return the handler modules by name.
 
-    ORDERS' modules are optional: absent → skipped; broken → logged and skipped, so the
-    CORE keeps serving Feeds and Sellers.
-    """
-    loaded = {}
-    for name in CORE_MODULES:
-        loaded[name] = importlib.import_module(name)
-    for name in OPTIONAL_MODULES:
-        try:
-            loaded[name] = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                log.exception("cannot import %s", name)
-        except Exception:
-            log.exception("cannot import %s", name)
+    All are required: one that fails to import stops the start with its traceback (a
+    sandbox missing an API would only mislead its clients and skip their tests)."""
+    loaded = {name: importlib.import_module(name) for name in HANDLER_MODULES}
+    for name in SUPPORT_MODULES:
+        importlib.import_module(name)
     return loaded
 
 
@@ -82,10 +80,9 @@ def build_state(config: Config, seed_sellers: list[registry.Seller]) -> SandboxS
 
 
 def create_demo_orders(state: SandboxState) -> None:
-    api_orders = sys.modules.get("amazon_sandbox.api_orders")
-    if api_orders is None or not hasattr(api_orders, "create_orders"):
-        log.warning("--demo-orders ignored: amazon_sandbox.api_orders is not available")
-        return
+    """--demo-orders N: N orders for every seller that has none yet."""
+    from . import api_orders
+
     with state.store.tx() as db:
         run_ticks(state, db)
         for seller in sellers.load_sellers(db):

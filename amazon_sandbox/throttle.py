@@ -27,7 +27,8 @@ def _reports(burst, restore, hourly=None):
     return Limit(burst, restore, hourly, "Reports")
 
 
-# Amazon's published numbers (shared/amazon/README.md; the rest from MWS's throttling pages).
+# Amazon's published numbers (../shared/amazon/README.md beside the repository; the rest from
+# MWS's throttling pages).
 LIMITS: dict[str, Limit] = {
     "SubmitFeed": _feeds(15, 120, 30),
     "GetFeedSubmissionList": _feeds(10, 45, 80),

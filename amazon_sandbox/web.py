@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from html import escape
 
-from . import catalog, feeds, sellers
+from . import api_orders, catalog, feeds, sellers
 from .registry import Response, SandboxState
 
 STYLE = """
@@ -40,7 +39,6 @@ def page(state: SandboxState, query: str = "") -> Response:
         parts.append(
             f"<p>Sandbox time: {escape(state.clock.now().isoformat())} (×{state.clock.scale:g})</p>"
         )
-        api_orders = sys.modules.get("amazon_sandbox.api_orders")
         for seller in sellers.load_sellers(db):
             sid = seller.seller_id
             parts.append(
@@ -67,26 +65,25 @@ def page(state: SandboxState, query: str = "") -> Response:
                     "No SKUs yet: submit a _POST_PRODUCT_DATA_ feed.",
                 )
             )
-            if api_orders is not None and hasattr(api_orders, "list_orders_admin"):
-                orders = api_orders.list_orders_admin(db, sid)
-                parts.append(f"<h3>Orders ({len(orders)})</h3>")
-                parts.append(
-                    _table(
-                        ["Order", "Purchased", "Status", "Channel", "Total", "Items"],
+            orders = api_orders.list_orders_admin(db, sid)
+            parts.append(f"<h3>Orders ({len(orders)})</h3>")
+            parts.append(
+                _table(
+                    ["Order", "Purchased", "Status", "Channel", "Total", "Items"],
+                    [
                         [
-                            [
-                                o["amazon_order_id"],
-                                o["purchase_date"],
-                                o["status"],
-                                o["fulfillment_channel"],
-                                f"{o.get('order_total') or ''} {o.get('currency')}",
-                                sum(int(i["quantity_ordered"]) for i in o["items"]),
-                            ]
-                            for o in reversed(orders[-500:])
-                        ],
-                        "No orders.",
-                    )
+                            o["amazon_order_id"],
+                            o["purchase_date"],
+                            o["status"],
+                            o["fulfillment_channel"],
+                            f"{o.get('order_total') or ''} {o.get('currency')}",
+                            sum(int(i["quantity_ordered"]) for i in o["items"]),
+                        ]
+                        for o in reversed(orders[-500:])
+                    ],
+                    "No orders.",
                 )
+            )
             listed = feeds.list_feeds(db, sid)
             parts.append(f"<h3>Feeds ({len(listed)})</h3>")
             parts.append(

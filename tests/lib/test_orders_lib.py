@@ -12,8 +12,8 @@ from amazon_integration.lib.responses import MwsErrorResponse, ResponseParseErro
 UTC = timezone.utc
 NS = "https://mws.amazonservices.com/Orders/2013-09-01"
 
-# The keys of notes/sandbox_order_contract.md, written out again here on purpose: the library's
-# own copy (o.CONTRACT_ORDER_KEYS) must not drift from the contract.
+# The keys of the order dict (amazon_sandbox/DESIGN.md, "The order dict"), written out again
+# here on purpose: the library's own copy (o.CONTRACT_ORDER_KEYS) must not drift from it.
 CONTRACT_ORDER_KEYS = {
     "amazon_order_id", "seller_id", "marketplace_id", "sales_channel", "purchase_date",
     "last_update_date", "status", "fulfillment_channel", "ship_service_level",

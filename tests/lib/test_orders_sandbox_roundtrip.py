@@ -12,11 +12,9 @@ import pytest
 from amazon_integration.lib import orders as o
 from amazon_integration.lib import reports as rp
 from amazon_integration.lib import settlement as st
-
-ordergen = pytest.importorskip("amazon_sandbox.ordergen")
-render_orders = pytest.importorskip("amazon_sandbox.render_orders")
-sandbox_reports = pytest.importorskip("amazon_sandbox.reports")
-sandbox_settlement = pytest.importorskip("amazon_sandbox.settlement")
+from amazon_sandbox import ordergen, render_orders
+from amazon_sandbox import reports as sandbox_reports
+from amazon_sandbox import settlement as sandbox_settlement
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 LATER = NOW + timedelta(days=1)
@@ -50,6 +48,15 @@ def sandbox_orders():
 
 def _by_id(orders):
     return {order["amazon_order_id"]: order for order in orders}
+
+
+def test_sandbox_orders_have_the_order_dict_keys(sandbox_orders):
+    """One order dict shape for the sandbox and the library (amazon_sandbox/DESIGN.md)."""
+    for order in sandbox_orders:
+        assert set(order) >= o.CONTRACT_ORDER_KEYS
+        assert set(order["shipping_address"]) == set(o.ADDRESS_KEYS)
+        for item in order["items"]:
+            assert set(item) >= o.CONTRACT_ITEM_KEYS
 
 
 def test_list_orders_and_items_round_trip(sandbox_orders):

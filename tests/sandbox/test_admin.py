@@ -1,7 +1,20 @@
-"""Admin interface, web page, command line options and restarts."""
+"""Admin interface, web page, command line options, start-up and restarts."""
 
+import subprocess
+import sys
+
+import pytest
 import requests
 from conftest import envelope, product_msg
+
+from amazon_sandbox.testing import ROOT
+
+HANDLER_MODULES = [
+    "amazon_sandbox.api_orders",
+    "amazon_sandbox.api_reports",
+    "amazon_sandbox.feeds",
+    "amazon_sandbox.sellers",
+]
 
 
 def test_restart_keeps_catalog_feeds_and_clock(start_sandbox, tmp_path):
@@ -40,6 +53,51 @@ def test_restart_keeps_catalog_feeds_and_clock(start_sandbox, tmp_path):
     assert [s["seller_id"] for s in box.admin("GET", "/admin/sellers")] == ["A1RESTART"]
 
 
+def test_health_lists_every_handler_module(sandbox):
+    assert sandbox.admin("GET", "/admin/health")["modules"] == HANDLER_MODULES
+
+
+# Run in a child Python before the sandbox's main(): one handler module cannot be imported.
+BREAKAGES = {
+    "missing": "sys.modules['amazon_sandbox.api_reports'] = None",
+    "raising": (
+        "class Broken:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'amazon_sandbox.api_orders':\n"
+        "            raise RuntimeError('amazon_sandbox.api_orders is broken on purpose')\n"
+        "sys.meta_path.insert(0, Broken())"
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_a_handler_module_that_cannot_be_imported_stops_the_start(tmp_path, breakage):
+    """No sandbox without one of its APIs (its tests would skip or pass for nothing)."""
+    script = "\n".join(
+        [
+            "import sys",
+            BREAKAGES[breakage],
+            "from amazon_sandbox.__main__ import main",
+            f"sys.exit(main(['--port', '0', '--data-dir', {str(tmp_path)!r}]))",
+        ]
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    assert "listening on" not in out, "the sandbox started without one of its modules"
+    assert proc.returncode not in (0, None)
+    assert "amazon_sandbox.api_" in err  # the traceback names the module
+
+
 def test_demo_seller_and_demo_orders(start_sandbox):
     box = start_sandbox("--demo-orders", "5", "--seed", "11")
     sellers = box.admin("GET", "/admin/sellers")
@@ -52,12 +110,10 @@ def test_demo_seller_and_demo_orders(start_sandbox):
             "auth_token": None,
         }
     ]
-    health = box.admin("GET", "/admin/health")
-    if "amazon_sandbox.api_orders" in health["modules"]:
-        orders = box.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")
-        assert len(orders) == 5
-        box.restart()  # the seller has orders now: none added
-        assert len(box.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")) == 5
+    orders = box.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")
+    assert len(orders) == 5
+    box.restart()  # the seller has orders now: none added
+    assert len(box.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")) == 5
 
 
 def test_admin_feed_views_and_catalog_edit(sandbox, seller):

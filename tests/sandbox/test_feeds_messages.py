@@ -219,9 +219,6 @@ def test_malformed_xml_reported_like_amazon(sandbox, seller, envelope_schema):
 
 
 def _orders(sandbox, creds, count=6):
-    health = sandbox.admin("GET", "/admin/health")
-    if "amazon_sandbox.api_orders" not in health["modules"]:
-        pytest.skip("ORDERS' api_orders is not there yet")
     sandbox.admin("POST", f"/admin/sellers/{creds.seller_id}/orders", {"count": count, "seed": 3})
     sandbox.advance(4 * 3600)  # past the payment hold
     return sandbox.admin("GET", f"/admin/sellers/{creds.seller_id}/orders")

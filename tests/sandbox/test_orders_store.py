@@ -1,4 +1,4 @@
-"""api_orders' storage and clock hook, in process (no HTTP): the seams CORE calls."""
+"""api_orders' storage and clock hook, in process (no HTTP): what the order feeds call."""
 
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -59,7 +59,7 @@ def test_tick_moves_orders_and_core_changes_stop_plans(state):
         api_orders.advance_orders(state, db, NOW + timedelta(minutes=5))
         early = api_orders.list_orders_admin(db, "A2STORE")
         assert {o["status"] for o in early} <= {"Pending", "Canceled"}
-        # CORE ships one order through a fulfillment feed before the hold ends.
+        # A fulfillment feed ships one order before the hold ends.
         shipped = dict(early[0], status="Shipped", last_update_date=NOW + timedelta(minutes=6))
         api_orders.save_order(db, shipped)
         api_orders.advance_orders(state, db, NOW + timedelta(minutes=45))

@@ -287,7 +287,7 @@ def _feed(box, creds, xml: bytes, feed_type: str) -> None:
 
 
 def test_feed_shipment_and_refund_reach_the_settlement(box):
-    """CORE's order feeds (seam: load_order/save_order) → ORDERS' settlement."""
+    """Order feeds (through api_orders.load_order/save_order) → the settlement report."""
     creds = box.new_seller()
     box.admin("POST", f"/admin/sellers/{creds.seller_id}/orders", {"count": 20, "seed": 12})
     box.advance(31 * 60)

@@ -21,7 +21,7 @@ START, END = NOW - timedelta(hours=1), NOW + timedelta(days=1)
 
 
 def ship(order, when, quantities=None):
-    """Record an MFN shipment as CORE's fulfillment feed does."""
+    """Record an MFN shipment as the fulfillment feed (feed_orders) does."""
     lines = [
         {
             "order_item_id": i["order_item_id"],
