@@ -1,8 +1,9 @@
 """Orders API responses (ListOrders, GetOrder, ListOrderItems) → normalised order dicts.
 
-The dict shape is the one of ``notes/sandbox_order_contract.md``, shared by the sandbox, these
-parsers and the Odoo import: datetimes are aware UTC, amounts are 2-decimal strings, every
-contract key is always present (None, False or an empty list when Amazon says nothing).
+The dict shape is the one of ``amazon_sandbox/DESIGN.md`` ("The order dict"), shared by the
+sandbox, these parsers and the Odoo import: datetimes are aware UTC, amounts are 2-decimal
+strings, every contract key is always present (None, False or an empty list when Amazon says
+nothing).
 
 Keys added to the contract (always present):
 
@@ -40,6 +41,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from .order_values import item_amounts
 from .responses import (
     ResponseParseError,
     find,
@@ -102,7 +104,7 @@ ITEM_AMOUNT_KEYS = (
     "gift_wrap_tax",
 )
 
-# The keys notes/sandbox_order_contract.md defines (our additions come on top).
+# The keys of the order dict (amazon_sandbox/DESIGN.md); our additions come on top.
 CONTRACT_ORDER_KEYS = frozenset(
     {
         "amazon_order_id", "seller_id", "marketplace_id", "sales_channel", "purchase_date",
@@ -147,6 +149,11 @@ MARKETPLACE_BY_SALES_CHANNEL = {
     "amazon.co.jp": "A1VC38T7YXB528",
     "amazon.com.au": "A39IBJ37TRP1C6",
 }
+
+
+#: ``source`` of the orders the Orders API listed or got (the others come from reports)
+LISTING_SOURCE = "ListOrders"
+API_SOURCES = (LISTING_SOURCE, "GetOrder")
 
 
 def empty_address() -> dict:
@@ -282,25 +289,11 @@ def contract_problems(order: dict) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _dec(value) -> Decimal:
-    amount = parse_amount(value) if value is not None else None
-    return amount if amount is not None else ZERO
-
-
 def item_total(item: dict) -> Decimal:
     """The contract's item total: price + tax + shipping + shipping tax + gift wrap + its tax
-    − promotion discount − shipping discount, to the cent."""
-    total = (
-        _dec(item.get("item_price"))
-        + _dec(item.get("item_tax"))
-        + _dec(item.get("shipping_price"))
-        + _dec(item.get("shipping_tax"))
-        + _dec(item.get("gift_wrap_price"))
-        + _dec(item.get("gift_wrap_tax"))
-        - _dec(item.get("promotion_discount"))
-        - _dec(item.get("shipping_discount"))
-    )
-    return total.quantize(Decimal("0.01"))
+    − promotion discount − shipping discount, to the cent (``order_values.item_amounts``
+    summed: the one totals computation)."""
+    return sum(item_amounts(item).values(), ZERO).quantize(Decimal("0.01"))
 
 
 def order_total_check(order: dict) -> tuple[Decimal, Decimal | None]:

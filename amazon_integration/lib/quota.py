@@ -1,31 +1,30 @@
-"""MWS throttling bookkeeping: pure functions, time passed in, nothing sleeps.
+"""Throttling bookkeeping: pure functions, time passed in, nothing sleeps.
 
 Amazon throttles per seller account and operation with a token bucket (``burst`` requests
 at once, one more every ``restore_seconds``) and, for some operations, an hourly quota.
-Some operations share one bucket (ListOrders with ListOrdersByNextToken...).
+Some operations share one bucket. Which operations, buckets and limits: a :class:`QuotaTable`
+that each API implementation declares (MWS: ``mws_api.MWS_QUOTAS``).
 
 The Odoo side keeps one :class:`BucketState` per account and bucket in the database (as the
 dict of :meth:`BucketState.to_dict`), locks the row, calls :func:`acquire`, stores the new
 state and calls Amazon only if it was allowed, else reschedules after ``wait_seconds``.
 
-Hour windows follow the clock (they start on the full UTC hour), which is how Amazon's
-``x-mws-quota-resetsOn`` header reports them; :func:`observe_headers` resynchronises a
-state from those headers when a response carries them.
+Hour windows follow the clock (they start on the full UTC hour), which is how Amazon
+reports them; :func:`observe_hourly` resynchronises a state from what a response says of
+the hourly quota (the implementation reads its own headers).
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 __all__ = [
     "HOUR",
-    "LIMITS",
     "BucketState",
     "Limit",
+    "QuotaTable",
     "acquire",
-    "bucket_of",
-    "limit_for",
-    "observe_headers",
+    "observe_hourly",
     "penalise",
     "plan",
 ]
@@ -43,44 +42,23 @@ class Limit:
     hourly: int | None = None
 
 
-#: Bucket name -> limit. Operations not named here use the bucket of their own name.
-LIMITS = {
-    "SubmitFeed": Limit(15, 120.0, 30),
-    "GetFeedSubmissionList": Limit(10, 45.0, 80),
-    "GetFeedSubmissionListByNextToken": Limit(30, 2.0, 1800),
-    "GetFeedSubmissionCount": Limit(10, 45.0, 80),
-    "GetFeedSubmissionResult": Limit(15, 60.0, 60),
-    "RequestReport": Limit(15, 60.0, 60),
-    "GetReport": Limit(15, 60.0, 60),
-    "GetReportRequestList": Limit(10, 45.0, 80),
-    "GetReportRequestListByNextToken": Limit(30, 2.0, 1800),
-    "GetReportList": Limit(10, 60.0, 60),
-    "GetReportListByNextToken": Limit(30, 2.0, 1800),
-    "ListOrders": Limit(6, 60.0),
-    "ListOrderItems": Limit(30, 2.0),
-    "GetOrder": Limit(6, 60.0),
-    "ListMarketplaceParticipations": Limit(15, 60.0),
-    "GetServiceStatus": Limit(2, 300.0),
-}
+@dataclass(frozen=True)
+class QuotaTable:
+    """An API's quotas: bucket name -> :class:`Limit`, and the operations that draw on
+    another operation's bucket. Operations not named use the bucket of their own name."""
 
-#: Operations that draw on another operation's bucket.
-SHARED_BUCKETS = {
-    "ListOrdersByNextToken": "ListOrders",
-    "ListOrderItemsByNextToken": "ListOrderItems",
-    "ListMarketplaceParticipationsByNextToken": "ListMarketplaceParticipations",
-}
+    limits: dict
+    shared: dict = field(default_factory=dict)
 
+    def bucket_of(self, operation):
+        """Name of the bucket ``operation`` draws on (its own name unless shared)."""
+        bucket = self.shared.get(operation, operation)
+        if bucket not in self.limits:
+            raise KeyError(f"no throttling limits known for operation {operation!r}")
+        return bucket
 
-def bucket_of(operation):
-    """Name of the bucket ``operation`` draws on (its own name unless shared)."""
-    bucket = SHARED_BUCKETS.get(operation, operation)
-    if bucket not in LIMITS:
-        raise KeyError(f"no throttling limits known for operation {operation!r}")
-    return bucket
-
-
-def limit_for(operation):
-    return LIMITS[bucket_of(operation)]
+    def limit_for(self, operation):
+        return self.limits[self.bucket_of(operation)]
 
 
 def _seconds(now):
@@ -106,10 +84,10 @@ class BucketState:
     reserving_count: int = 0
 
     @classmethod
-    def full(cls, operation, now):
+    def full(cls, operation, now, table):
         """A bucket nobody has used yet: full burst."""
-        bucket = bucket_of(operation)
-        return cls(bucket, float(LIMITS[bucket].burst), _seconds(now))
+        bucket = table.bucket_of(operation)
+        return cls(bucket, float(table.limits[bucket].burst), _seconds(now))
 
     def to_dict(self):
         return {
@@ -122,11 +100,12 @@ class BucketState:
         }
 
     @classmethod
-    def from_dict(cls, data):
-        """Inverse of :meth:`to_dict`; raises ``ValueError`` for a malformed dict."""
+    def from_dict(cls, data, table=None):
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` for a malformed dict (or a
+        bucket ``table`` does not know)."""
         try:
             bucket = str(data["bucket"])
-            if bucket not in LIMITS:
+            if table is not None and bucket not in table.limits:
                 raise ValueError(f"unknown bucket {bucket!r}")
             window = data.get("hour_window_start")
             return cls(
@@ -141,7 +120,7 @@ class BucketState:
             raise ValueError(f"not a bucket state: {data!r} ({exc})") from None
 
 
-def _refreshed(state, limit, now):
+def refreshed(state, limit, now):
     """The state at ``now``: tokens restored, hour window rolled over if it ended."""
     elapsed = now - state.updated_at
     tokens, updated_at = state.tokens, state.updated_at
@@ -161,18 +140,18 @@ def _refreshed(state, limit, now):
     )
 
 
-def _state_for(state, operation, now):
-    bucket = bucket_of(operation)
+def _state_for(state, operation, now, table):
+    bucket = table.bucket_of(operation)
     if state is None:
-        return BucketState.full(operation, now)
+        return BucketState.full(operation, now, table)
     if isinstance(state, dict):
-        state = BucketState.from_dict(state)
+        state = BucketState.from_dict(state, table)
     if state.bucket != bucket:
         raise ValueError(f"{operation} draws on bucket {bucket}, not {state.bucket}")
     return state
 
 
-def acquire(state, operation, now, *, reserve=0):
+def acquire(state, operation, now, *, table, reserve=0):
     """Try to take one request for ``operation`` at ``now``.
 
     Returns ``(allowed, wait_seconds, new_state)``. When allowed, a token and one unit of
@@ -185,10 +164,10 @@ def acquire(state, operation, now, *, reserve=0):
     used. ``state`` may be None (fresh bucket) or a dict.
     """
     now = _seconds(now)
-    limit = limit_for(operation)
+    limit = table.limit_for(operation)
     if reserve < 0 or reserve >= limit.burst or (limit.hourly and reserve >= limit.hourly):
         raise ValueError(f"reserve {reserve} leaves no request for {operation}")
-    current = _refreshed(_state_for(state, operation, now), limit, now)
+    current = refreshed(_state_for(state, operation, now, table), limit, now)
 
     missing = (1 + reserve) - current.tokens
     token_wait = missing * limit.restore_seconds if missing > _EPSILON else 0.0
@@ -207,7 +186,7 @@ def acquire(state, operation, now, *, reserve=0):
     return True, 0.0, taken
 
 
-def penalise(state, now, retry_after=None, *, quota_exceeded=False):
+def penalise(state, now, retry_after=None, *, table, quota_exceeded=False):
     """Amazon throttled us anyway (another client, a lost state): treat the bucket as empty.
 
     The next token then comes one restore period from ``now``, or after ``retry_after``
@@ -215,10 +194,10 @@ def penalise(state, now, retry_after=None, *, quota_exceeded=False):
     the hour as used up until its window ends.
     """
     if isinstance(state, dict):
-        state = BucketState.from_dict(state)
+        state = BucketState.from_dict(state, table)
     now = _seconds(now)
-    limit = LIMITS[state.bucket]
-    current = _refreshed(state, limit, now)
+    limit = table.limits[state.bucket]
+    current = refreshed(state, limit, now)
     tokens = 0.0
     if retry_after is not None and retry_after > limit.restore_seconds:
         # negative credit: one token is back exactly after retry_after seconds
@@ -231,25 +210,12 @@ def penalise(state, now, retry_after=None, *, quota_exceeded=False):
     )
 
 
-def observe_headers(state, now, headers):
-    """Align the hourly count with Amazon's ``x-mws-quota-*`` response headers.
-
-    ``headers`` is any mapping (case-insensitive lookup is done here). The state never
-    becomes more permissive than what it already knew. Missing or unreadable headers leave
-    the state unchanged.
-    """
-    if isinstance(state, dict):
-        state = BucketState.from_dict(state)
-    lower = {str(k).lower(): v for k, v in dict(headers or {}).items()}
-    try:
-        quota_max = float(lower["x-mws-quota-max"])
-        remaining = float(lower["x-mws-quota-remaining"])
-        resets_on = lower.get("x-mws-quota-resetson")
-        reset_at = _parse_iso(resets_on) if resets_on else None
-    except (KeyError, TypeError, ValueError):
-        return state
+def observe_hourly(state, now, limit, quota_max, remaining, reset_at=None):
+    """Align the hourly count with what the server says of it: ``quota_max`` requests an
+    hour, ``remaining`` left, the window ending at ``reset_at`` (POSIX seconds, or None).
+    The state never becomes more permissive than what it already knew."""
     now = _seconds(now)
-    current = _refreshed(state, LIMITS[state.bucket], now)
+    current = refreshed(state, limit, now)
     window = current.hour_window_start
     if reset_at is not None and reset_at > now:
         window = reset_at - HOUR
@@ -259,15 +225,7 @@ def observe_headers(state, now, headers):
     return replace(current, hour_window_start=window, hour_count=used, reserving_count=0)
 
 
-def _parse_iso(text):
-    text = str(text).strip().replace("Z", "+00:00")
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.timestamp()
-
-
-def plan(state, operation, now, *, within=HOUR, reserve=0, limit_calls=10000):
+def plan(state, operation, now, *, table, within=HOUR, reserve=0, limit_calls=10000):
     """Times (epoch seconds) at which calls could be made in ``[now, now + within)``,
     each as early as allowed: ``len(plan(...))`` is how many calls fit in that time."""
     now = _seconds(now)
@@ -276,7 +234,7 @@ def plan(state, operation, now, *, within=HOUR, reserve=0, limit_calls=10000):
     current = state
     moment = now
     while moment < end - _EPSILON and len(times) < limit_calls:
-        allowed, wait, current = acquire(current, operation, moment, reserve=reserve)
+        allowed, wait, current = acquire(current, operation, moment, table=table, reserve=reserve)
         if allowed:
             times.append(moment)
         else:

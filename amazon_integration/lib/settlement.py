@@ -4,25 +4,33 @@ The flat file is tab separated. Its first data row carries the settlement (id, s
 dates, deposit date, total amount, currency), the next rows one amount each (ItemPrice/Principal
 29.99, ItemFees/Commission -4.50, ...). Dates come as ``2017-03-13 07:06:20 UTC``,
 ``13.03.2017 07:06:20 UTC`` (EU) or ISO 8601; EU files write decimal commas (``-4,50``).
+
+`classify_line` says how each amount is booked (the one rule set, used by the settlement model);
+`match_candidates` chooses the invoices an order's amount pays; `totals_by_order` splits each
+order's money into its parts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from .reports import ReportParseError, read_tsv
 from .responses import ResponseParseError, parse_amount, parse_datetime, parse_int
 
 __all__ = [
+    "LINE_KINDS",
+    "MATCH_TOLERANCE",
     "SETTLEMENT_REQUIRED_COLUMNS",
     "OrderSettlementTotals",
     "Settlement",
     "SettlementLine",
     "check_total",
     "classify_line",
+    "match_candidates",
+    "naive_utc",
     "parse_settlement_v2",
     "sum_amounts",
     "totals_by_order",
@@ -39,6 +47,10 @@ SETTLEMENT_REQUIRED_COLUMNS = (
     "amount-description",
     "amount",
 )
+#: How a settlement amount is booked (see `classify_line`).
+LINE_KINDS = ("order", "refund", "fee", "withheld", "other")
+#: The tolerance of an order's amount against its invoices, in the settlement's currency.
+MATCH_TOLERANCE = 0.01
 
 
 @dataclass
@@ -80,11 +92,14 @@ class Settlement:
 
 @dataclass
 class OrderSettlementTotals:
-    """One order's money in a settlement; the parts add up to ``net``.
+    """One order's money in a settlement, by how `classify_line` books it; the parts add up
+    to ``net``.
 
-    ``refunds`` holds every amount of refund and chargeback transactions (principal, tax and
-    fee give-backs alike); the other parts cover the remaining transactions, by amount type
-    (see `classify_line`); ``other`` takes gift wrap and whatever fits nowhere else.
+    ``fees``: Amazon's fees, refunded fees and refund commissions included; ``withheld``: the
+    tax Amazon collects and remits itself; ``refunds``: what the buyer got back; what the buyer
+    paid is split into ``principal``, ``shipping``, ``tax`` (ItemPrice amounts) and
+    ``promotions``; ``other`` takes gift wrap and the amounts that are no payment of the order
+    (reimbursements ...).
     """
 
     order_id: str
@@ -92,6 +107,7 @@ class OrderSettlementTotals:
     tax: Decimal = ZERO
     shipping: Decimal = ZERO
     fees: Decimal = ZERO
+    withheld: Decimal = ZERO
     refunds: Decimal = ZERO
     promotions: Decimal = ZERO
     other: Decimal = ZERO
@@ -199,32 +215,63 @@ def _require(header: list[str]) -> None:
 
 
 _REFUND_WORDS = ("refund", "chargeback")
+#: Amount types of what the buyer paid for an order (or got back): the amounts its invoices and
+#: credit notes carry.
+_BUYER_AMOUNT_TYPES = ("itemprice", "promotion")
 
 
-def classify_line(line: SettlementLine) -> str:
-    """The `OrderSettlementTotals` part a line belongs to: principal, tax, shipping, fees,
-    refunds, promotions or other."""
+def classify_line(line) -> str:
+    """How a settlement amount is booked, one of `LINE_KINDS`. ``line``: a `SettlementLine`
+    (anything with ``transaction_type``, ``order_id``, ``amount_type`` and
+    ``amount_description``). The first rule that fits, words compared without case:
+
+    1. withheld: the amount type says withheld (ItemWithheldTax: tax Amazon collects and remits
+       itself as marketplace facilitator);
+    2. fee: the amount type or the description says fee, or the description says commission
+       (ItemFees/Commission, FBAPerUnitFulfillmentFee, RefundCommission, the commission Amazon
+       gives back with a refund, other-transaction/Subscription Fee ...), order or not;
+    3. other: no order id (reserves, transfers, reimbursements ...), for a person to look at;
+    4. other: an order's amount that is no payment by the buyer, i.e. its amount type is
+       neither ItemPrice nor Promotion (a reimbursement or a retrocharge of the order, an empty
+       or unknown amount type): it is on none of the order's invoices;
+    5. refund: the transaction type says refund or chargeback (Refund, Chargeback Refund);
+    6. order: what the buyer paid for the order (ItemPrice principal, tax, shipping, gift
+       wrap; Promotion).
+    """
+    kind = (line.amount_type or "").lower()
+    description = (line.amount_description or "").lower()
+    if "withheld" in kind:
+        return "withheld"
+    if "fee" in kind or "fee" in description or "commission" in description:
+        return "fee"
+    if not line.order_id or not any(word in kind for word in _BUYER_AMOUNT_TYPES):
+        return "other"
     transaction = (line.transaction_type or "").lower()
     if any(word in transaction for word in _REFUND_WORDS):
-        return "refunds"
-    amount_type = (line.amount_type or "").lower()
+        return "refund"
+    return "order"
+
+
+def _order_part(line) -> str:
+    """The `OrderSettlementTotals` part of a buyer's payment (a line `classify_line` books as
+    order): promotions, tax, principal, shipping, else other (gift wrap ...)."""
+    kind = (line.amount_type or "").lower()
     description = (line.amount_description or "").lower()
-    if amount_type == "promotion" or "promotion" in amount_type:
+    if "promotion" in kind:
         return "promotions"
-    if "fee" in amount_type:
-        return "fees"
-    if "tax" in amount_type or "tax" in description:
+    if "tax" in description:
         return "tax"
-    if amount_type == "itemprice":
-        if description == "principal":
-            return "principal"
-        if description == "shipping":
-            return "shipping"
+    if description in ("principal", "shipping"):
+        return description
     return "other"
 
 
+_TOTALS_PART = {"fee": "fees", "withheld": "withheld", "refund": "refunds", "other": "other"}
+
+
 def totals_by_order(settlement: Settlement) -> dict[str, OrderSettlementTotals]:
-    """order-id → its totals, split by `classify_line`, in order of first appearance.
+    """order-id → its totals, split by `classify_line` (and the buyer's payments by their
+    part), in order of first appearance.
 
     Lines without an order id (service fees, subscriptions, transfers) belong to no order and are
     left out: compare `check_total` for the settlement as a whole.
@@ -234,7 +281,8 @@ def totals_by_order(settlement: Settlement) -> dict[str, OrderSettlementTotals]:
         if not line.order_id:
             continue
         entry = totals.setdefault(line.order_id, OrderSettlementTotals(order_id=line.order_id))
-        part = classify_line(line)
+        kind = classify_line(line)
+        part = _order_part(line) if kind == "order" else _TOTALS_PART[kind]
         setattr(entry, part, (getattr(entry, part) + line.amount).quantize(CENT))
         entry.net = (entry.net + line.amount).quantize(CENT)
     return totals
@@ -249,3 +297,43 @@ def check_total(settlement: Settlement) -> tuple[Decimal, Decimal]:
     """(sum of all lines, total-amount Amazon announced), both to the cent: equal when the file
     is complete."""
     return sum_amounts(settlement.lines), settlement.total_amount.quantize(CENT)
+
+
+def match_candidates(
+    candidates: Sequence[tuple[object, float]],
+    amount: float,
+    round_amount: Callable[[float], float],
+    tolerance: float = MATCH_TOLERANCE,
+) -> list[tuple[object, float]]:
+    """The candidates whose open amounts add up to ``amount`` within ``tolerance``: all of
+    them, else one alone (the oldest that fits), else the oldest ones up to the first running
+    total that fits; [] when nothing fits.
+
+    ``candidates``: [(move or any key, signed open amount), ...], oldest first;
+    ``round_amount`` rounds a difference to the currency's precision (Odoo's
+    ``currency.round``). Returns the chosen pairs, in their order."""
+
+    def close(total: float) -> bool:
+        return round_amount(abs(total - amount)) <= tolerance + 1e-9
+
+    if not candidates:
+        return []
+    if close(sum(residual for _item, residual in candidates)):
+        return list(candidates)
+    for candidate in candidates:
+        if close(candidate[1]):
+            return [candidate]
+    running = 0.0
+    for position, candidate in enumerate(candidates):
+        running += candidate[1]
+        if close(running):
+            return list(candidates[: position + 1])
+    return []
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    """``value`` in UTC without a time zone (how Odoo stores datetimes); a naive value is
+    taken as UTC already."""
+    if value and value.tzinfo:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value

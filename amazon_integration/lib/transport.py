@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 
 import mws
 import mws.mws as mws_module
 import requests
 
 from . import responses
-from .sanitize import install_log_filter, redact
+from .api import AmazonCallError, Reply
+from .sanitize import install_log_filter
 
 DEFAULT_TIMEOUT = 30.0
-MAX_MESSAGE = 500
 
 # python-amazon-mws calls ``requests.request`` without a timeout. Its module-level ``request``
 # is replaced once by a function that applies the timeout of the calling thread's transport.
@@ -67,49 +66,16 @@ OPERATIONS = {
 }
 
 
-@dataclass
-class MwsReply:
+class MwsReply(Reply):
     """A successful call: the raw body (XML or flat file), headers and bookkeeping."""
-
-    operation: str
-    body: bytes
-    headers: dict
-    status: int
-    request_id: str | None
-    duration: float
 
     def xml(self):
         """The body parsed with the connector's tolerant parser (lxml element)."""
         return responses.parse_xml(self.body)
 
 
-@dataclass
-class MwsCallError(Exception):
-    """A failed call. ``kind`` is one of: throttled, transient, auth, permanent,
-    restart_paging (NextTokenCorrupted: call the original operation again)."""
-
-    operation: str
-    kind: str
-    code: str
-    message: str
-    http_status: int | None = None
-    request_id: str | None = None
-    duration: float = 0.0
-    headers: dict = field(default_factory=dict)
-
-    def __str__(self):
-        status = f" (HTTP {self.http_status})" if self.http_status else ""
-        return f"{self.operation}: {self.code}{status}: {self.message}"
-
-    def redacted(self, secrets) -> MwsCallError:
-        """This error with no credential, query string or secret header in its texts."""
-        self.code = redact(self.code, secrets)[:MAX_MESSAGE]
-        self.message = redact(self.message, secrets)[:MAX_MESSAGE]  # cut after, never before
-        return self
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in ("throttled", "transient", "restart_paging")
+#: a failed MWS call is the connector's generic failed call
+MwsCallError = AmazonCallError
 
 
 class MwsTransport:

@@ -1,15 +1,19 @@
 import logging
 import os
 import time
+import zlib
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.addons.integrator_base.models.integration_mixin import check_integration_manager
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib.transport import MwsCallError, MwsTransport
+from ..lib.api import AmazonCallError, QuotaWait
+from ..lib.apis import IMPLEMENTATIONS
 
 _logger = logging.getLogger(__name__)
 
@@ -50,13 +54,34 @@ def check_endpoint_rights(env, vals, fields_names, defaults=None):
             )
 
 
-class AmazonQuotaWait(Exception):
-    """No request left in the quota: nothing was sent; try again after ``wait`` seconds."""
+#: kept for the callers that know the quota wait by this name
+AmazonQuotaWait = QuotaWait
 
-    def __init__(self, operation, wait):
-        self.operation = operation
-        self.wait = wait
-        super().__init__(f"{operation}: quota exhausted, next request in {wait:.0f} s")
+
+class _AccountGate:
+    """What the connection does around each call for the account (see ``lib.api.Gate``):
+    the quota first (shared by every worker: a locked row per bucket), then the clock, the
+    quota headers and the API log. The implementation's operation names are its own."""
+
+    def __init__(self, account):
+        self.account = account
+        self.buckets = account.env["amazon.quota.bucket"]
+
+    def acquire(self, capability, operation, reserve):
+        return self.buckets._acquire(self.account, operation, reserve=reserve)
+
+    def replied(self, capability, operation, reply):
+        self.account._observe_server_clock(reply.headers, time.time())
+        self.buckets._observe(self.account, operation, reply.headers)
+        self.account.env["amazon.api.log"]._log_reply(self.account, reply)
+
+    def failed(self, capability, operation, error):
+        self.account._observe_server_clock(error.headers, time.time())
+        if error.kind == "throttled":
+            self.buckets._throttled(
+                self.account, operation, quota_exceeded=error.code == "QuotaExceeded"
+            )
+        self.account.env["amazon.api.log"]._log_error(self.account, error)
 
 
 class AmazonAccount(models.Model):
@@ -87,7 +112,15 @@ class AmazonAccount(models.Model):
         help="Where the sandbox listens (defaults to $AMAZON_SANDBOX_URL). Only system "
         "administrators may change it: signed requests go there.",
     )
-    endpoint = fields.Char(compute="_compute_endpoint", string="MWS Endpoint")
+    amazon_api = fields.Selection(
+        [("mws", "MWS (legacy)")],
+        string="Amazon API",
+        required=True,
+        default="mws",
+        tracking=True,
+        help="The API this account talks to Amazon through.",
+    )
+    endpoint = fields.Char(compute="_compute_endpoint", string="Endpoint")
     marketplace_id = fields.Many2one(
         "amazon.marketplace", string="Marketplace", required=True, tracking=True
     )
@@ -208,6 +241,61 @@ class AmazonAccount(models.Model):
         check_endpoint_rights(self.env, vals, ("sandbox_url",))
         return super().write(vals)
 
+    @contextmanager
+    def _job_lock(self, job):
+        """Run ``job`` of this account in this worker only: yields whether the lock was
+        taken (False: another worker or server runs it now; nothing to do here).
+
+        A PostgreSQL session-level advisory lock on (job, account): unlike a row lock it
+        survives the run's commits, and a crashed worker's connection releases it."""
+        self.ensure_one()
+        key = (zlib.crc32(f"amazon.account/{job}".encode()) & 0x7FFFFFFF, self.id)
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        taken = cr.fetchone()[0]
+        try:
+            yield taken
+        finally:
+            if taken:
+                try:
+                    cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+                except psycopg2.errors.InFailedSqlTransaction:
+                    cr.rollback()  # the run failed: its work is rolled back anyway
+                    cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+    # ------------------------------------------------------------------ telling people
+
+    def _responsible(self):
+        """Who is told about this account's problems: its Responsible, else the user who
+        created it, else an Integration Manager; a person, never the superuser (OdooBot)."""
+        self.ensure_one()
+
+        def person(user):
+            return user and user.active and not user._is_superuser() and not user.share
+
+        for user in (self.user_id, self.create_uid):
+            if person(user):
+                return user
+        managers = self.env.ref("integrator_base.group_integration_manager").users
+        return managers.filtered(person)[:1]
+
+    def _warn(self, record, summary, note, once=False):
+        """A warning activity on ``record`` (this account, an order, a settlement…) for
+        the account's responsible. ``once``: not when one is already open there."""
+        self.ensure_one()
+        user = self._responsible()
+        if not user:
+            return
+        if once:
+            warning = self.env.ref("mail.mail_activity_data_warning")
+            if record.activity_ids.filtered(lambda a: a.activity_type_id == warning):
+                return
+        if not isinstance(note, Markup):
+            note = Markup("<p>%s</p>") % note
+        record.activity_schedule(
+            "mail.mail_activity_data_warning", summary=summary, note=note, user_id=user.id
+        )
+
     def _check_can_act(self):
         """A button of these accounts may run: the user is an Integration Manager with write
         access to each of them (so of their company)."""
@@ -278,50 +366,37 @@ class AmazonAccount(models.Model):
 
     def _observe_server_clock(self, headers, local):
         """Re-anchor the quota clock when the server's time drifts from our estimate."""
-        value = {k.lower(): v for k, v in (headers or {}).items()}.get("x-mws-timestamp")
-        try:
-            server = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except (AttributeError, ValueError):
+        server = self._api_class().observe(headers)
+        if server is None:
             return
         predicted = self._quota_clock(datetime.fromtimestamp(local, tz=timezone.utc))
         if abs(server - predicted.timestamp()) > self._clock_tolerance():
             self.sudo().write({"clock_server_ref": server, "clock_local_ref": local})
 
-    def _transport(self):
+    def _api_class(self):
+        """The implementation of the capabilities this account's API speaks."""
+        return IMPLEMENTATIONS[self.amazon_api or "mws"]
+
+    def _api_operation(self, capability):
+        """The implementation's own name of a capability operation (its quota bucket)."""
+        return self._api_class().operation(capability)
+
+    def _api(self):
+        """This account's connection to Amazon: the capabilities (``sellers``, ``orders``,
+        ``feeds``, ``reports``), each call quota-checked, logged and timed by the gate."""
         self.ensure_one()
         secrets = self.sudo()
-        if not (secrets.access_key and secrets.secret_key and self.merchant_id):
+        credentials = {name: secrets[name] for name in CREDENTIAL_FIELDS}
+        if not (credentials["access_key"] and credentials["secret_key"] and self.merchant_id):
             raise UserError(_("Set the merchant id, access key and secret key of %s.", self.name))
-        return MwsTransport(
-            access_key=secrets.access_key,
-            secret_key=secrets.secret_key,
+        return self._api_class().connect(
+            credentials=credentials,
             seller_id=self.merchant_id,
-            auth_token=secrets.auth_token,
             endpoint=self.endpoint,
             timeout=self.request_timeout or 30.0,
+            marketplaces=self._marketplace_codes(),
+            gate=_AccountGate(self),
         )
-
-    def _call(self, operation, reserve=0, **kwargs):
-        """One MWS call: quota checked first (raises AmazonQuotaWait without calling),
-        then sent, logged, and its quota updated. Failures raise MwsCallError."""
-        self.ensure_one()
-        Bucket = self.env["amazon.quota.bucket"]
-        wait = Bucket._acquire(self, operation, reserve=reserve)
-        if wait:
-            raise AmazonQuotaWait(operation, wait)
-        transport = self._transport()
-        try:
-            reply = transport.call(operation, **kwargs)
-        except MwsCallError as error:
-            self._observe_server_clock(error.headers, time.time())
-            if error.kind == "throttled":
-                Bucket._throttled(self, operation, quota_exceeded=error.code == "QuotaExceeded")
-            self.env["amazon.api.log"]._log_error(self, error)
-            raise
-        self._observe_server_clock(reply.headers, time.time())
-        Bucket._observe(self, operation, reply.headers)
-        self.env["amazon.api.log"]._log_reply(self, reply)
-        return reply
 
     # ------------------------------------------------------------------ buttons
 
@@ -334,18 +409,14 @@ class AmazonAccount(models.Model):
         self.ensure_one()
         self._check_can_act()
         try:
-            reply = self._call("ListMarketplaceParticipations")
+            markets = set(self._api().sellers.participations())
         except AmazonQuotaWait as wait:
             message = _("Too many tests in a row: try again in %s seconds.", int(wait.wait) + 1)
             return self._connection_result(False, message)
-        except MwsCallError as error:
+        except AmazonCallError as error:
             return self._connection_result(False, self._explain_error(error))
         except UserError as error:
             return self._connection_result(False, str(error))
-        root = reply.xml()
-        markets = {
-            el.text for el in root.iter() if el.tag.split("}")[-1] == "MarketplaceId" and el.text
-        }
         missing = [code for code in self._marketplace_codes() if code not in markets]
         if missing:
             message = _(

@@ -18,14 +18,11 @@ import threading
 from collections import defaultdict
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import _, api, fields, models
 
+from ..lib import api as amazon
 from ..lib import feeds as feedlib
-from ..lib import processing_report
-from ..lib.responses import ResponseParseError
-from ..lib.transport import MwsCallError
+from ..lib.api import AmazonCallError
 from .amazon_account import AmazonQuotaWait
 
 _logger = logging.getLogger(__name__)
@@ -242,108 +239,6 @@ class AmazonAccount(models.Model):
                 [("account_id", "=", account.id)]
             )
 
-    # ------------------------------------------------------------------ cron
-
-    @api.model
-    def _cron_sync(self):
-        """Every minute: dispatch new rows, then run each account that is due."""
-        auto_commit = not in_test_mode()
-        Rows = self.env["product.integration"].sudo()
-        while Rows._amazon_dispatch():
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        # what people asked for with the buttons first
-        self.env["amazon.sync.request"].sudo()._run_pending(auto_commit)
-        now = fields.Datetime.now()
-        for account in self.sudo().search([("auto_sync", "=", True)]):
-            interval = timedelta(seconds=account._real_delay(account.sync_interval))
-            due = not account.last_sync_at or account.last_sync_at + interval <= now
-            if due and account._lock_for_sync():
-                account._sync_now(auto_commit)
-
-    def _lock_for_sync(self):
-        """Whether this worker may run the account now (another one may hold it)."""
-        self.env.cr.execute(
-            "SELECT id FROM amazon_account WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
-            (self.id,),
-        )
-        return bool(self.env.cr.fetchone())
-
-    def _sync_now(self, auto_commit=False):
-        """One cycle of this account: orders in first (their reservations change the stock
-        to send), then the catalog, order feeds out, FBA stock and settlements."""
-        self.ensure_one()
-        started = fields.Datetime.now()
-        texts = self._run_step(self._orders_step, auto_commit)
-        if auto_commit:
-            # the import's commit captured its reservations: queue them for this cycle
-            self.env["product.integration"].sudo()._amazon_dispatch()
-        errors = self._catalog_step(auto_commit=auto_commit)
-        for step in (self._order_feeds_step, self._fba_inventory_step, self._settlement_step):
-            texts += self._run_step(step, auto_commit)
-        self.last_sync_at = started  # the interval runs from start to start
-        if errors or texts:
-            self._notify_errors(errors, texts)
-        if auto_commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-
-    def _run_step(self, step, auto_commit):
-        try:
-            return step(auto_commit=auto_commit) or []
-        except AmazonQuotaWait as wait:
-            _logger.info("Amazon account %s: %s", self.name, wait)
-        except MwsCallError as error:
-            _logger.warning("Amazon account %s: %s", self.name, error)
-            return [str(error)]
-        return []
-
-    # the steps other parts of the addon provide (overridden in their files)
-    def _orders_step(self, auto_commit=False):
-        return []
-
-    def _order_feeds_step(self, auto_commit=False):
-        return []
-
-    def _settlement_step(self, auto_commit=False):
-        return []
-
-    def _fba_inventory_step(self, auto_commit=False):
-        return []
-
-    def action_sync_now(self):
-        """Button: one cycle of this account (orders, catalog, order feeds, FBA stock,
-        settlements), queued for the synchronisation cron."""
-        self.ensure_one()
-        self._check_can_act()
-        return self._queue_request(
-            "sync",
-            _("Synchronisation queued"),
-            _("%s is synchronised in the background within a minute.", self.name),
-        )
-
-    def action_upload_catalog(self):
-        """Manual mode: queue every product listed on this account (integrator_base rows,
-        created as the user: Integration Managers may create them)."""
-        self.ensure_one()
-        self._check_can_act()
-        listings = self.env["amazon.listing"].search(
-            [("account_id", "=", self.id), ("state", "!=", "deleted"), ("product_id", "!=", False)]
-        )
-        site = self.env.ref("amazon_integration.integration_site_amazon")
-        Rows = self.env["product.integration"]
-        Rows.check_access("create")
-        count = Rows._manual_sync_products(products=listings.product_id, site=site)
-        self.env["amazon.sync.request"]._wake_cron()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Catalog upload queued"),
-                "message": _("%s products will be sent on the next run.", count),
-                "type": "success",
-            },
-        }
-
     # ------------------------------------------------------------------ one cycle
 
     def _catalog_step(self, auto_commit=False):
@@ -357,7 +252,7 @@ class AmazonAccount(models.Model):
             self._submit_feeds(auto_commit=auto_commit)
         except AmazonQuotaWait as wait:
             _logger.info("Amazon account %s: %s", self.name, wait)
-        except MwsCallError as error:
+        except AmazonCallError as error:
             if error.kind == "auth":
                 self.write(
                     {"connection_state": "failed", "connection_message": self._explain_error(error)}
@@ -375,11 +270,12 @@ class AmazonAccount(models.Model):
             if not entries:
                 continue
             Bucket = self.env["amazon.quota.bucket"]
-            wait = Bucket._peek(self, "SubmitFeed", reserve=ORDER_FEED_RESERVE) or (
-                Bucket._paced_wait(self, "SubmitFeed", CATALOG_FEEDS_PER_HOUR, burst=CATALOG_BURST)
+            submit = self._api_operation("feeds.submit")
+            wait = Bucket._peek(self, submit, reserve=ORDER_FEED_RESERVE) or (
+                Bucket._paced_wait(self, submit, CATALOG_FEEDS_PER_HOUR, burst=CATALOG_BURST)
             )
             if wait:
-                raise AmazonQuotaWait("SubmitFeed", wait)
+                raise AmazonQuotaWait("feeds.submit", wait)
             feed = self._build_feed(kind, entries)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -658,23 +554,24 @@ class AmazonAccount(models.Model):
         errors = self.env["amazon.feed.message"]
         for start in range(0, len(in_flight), POLL_BATCH):
             batch = in_flight[start : start + POLL_BATCH]
-            reply = self._call(
-                "GetFeedSubmissionList", feedids=batch.mapped("submission_id"), max_count="100"
-            )
-            statuses = {
-                info.submission_id: info.processing_status for info in Feed._submission_infos(reply)
+            found = {
+                info.submission_id: info
+                for info in self._api().feeds.status(batch.mapped("submission_id"))
             }
             for feed in batch:
-                status = statuses.get(feed.submission_id)
-                if not status:
+                info = found.get(feed.submission_id)
+                if not info:
                     continue
-                feed.processing_status = status
-                if status == "_DONE_":
+                feed.processing_status = info.status
+                if info.state == amazon.DONE:
                     errors |= feed._fetch_result()
-                elif status == "_CANCELLED_":
+                elif info.state == amazon.CANCELLED:
                     feed._cancelled()
+                elif info.state == amazon.FATAL:
+                    feed._failed(_("Amazon refused the whole feed (%s).", info.status))
+                    errors |= feed.line_ids
                 else:
-                    if status == "_IN_PROGRESS_" and feed.state != "in_progress":
+                    if info.state == amazon.IN_PROGRESS and feed.state != "in_progress":
                         feed.state = "in_progress"
                         feed.line_ids.row_ids.filtered(
                             lambda r: r.amazon_status == "submitted"
@@ -683,243 +580,3 @@ class AmazonAccount(models.Model):
                         seconds=self._real_delay(POLL_DELAY)
                     )
         return errors
-
-    def _notify_errors(self, messages, texts=()):
-        """One digest per cycle: a chatter message and an activity, not one per row."""
-        entries = [
-            f"{m.seller_sku or '?'}: {m.result_code or ''} {m.result_description or ''}"
-            for m in messages
-        ] + list(texts)
-        lines = Markup("").join(Markup("<li>%s</li>") % entry for entry in entries[:50])
-        more = len(entries) - 50
-        body = Markup("<p>%s</p><ul>%s</ul>") % (
-            _("Amazon reported %s errors in the last run.", len(entries)),
-            lines,
-        )
-        if more > 0:
-            body += Markup("<p>%s</p>") % _("… and %s more.", more)
-        group = self.env.ref("integrator_base.group_integration_manager")
-        self.message_post(
-            body=body,
-            subject=_("Amazon errors"),
-            partner_ids=group.users.partner_id.ids,
-            subtype_xmlid="mail.mt_comment",
-        )
-        user = self.user_id or group.users[:1]
-        if user:
-            self.activity_schedule(
-                "mail.mail_activity_data_warning",
-                summary=_("Amazon reported %s errors", len(entries)),
-                note=body,
-                user_id=user.id,
-            )
-
-
-class AmazonFeed(models.Model):
-    _inherit = "amazon.feed"
-
-    def _submit(self, auto_commit=False):
-        """SubmitFeed; on a temporary failure the feed waits for its next attempt.
-
-        The moment of each attempt is saved (and committed when allowed) before the call
-        and kept until Amazon's answer is recorded: a feed whose last attempt got no usable
-        answer (a timeout, a malformed reply, a crash before the commit) may be on Amazon
-        already, and `_recover_submission` looks for it before sending it again."""
-        self.ensure_one()
-        account = self.account_id
-        reserve = 0 if self.kind.startswith("order") else ORDER_FEED_RESERVE
-        xml = base64.b64decode(self.feed_xml)
-        try:
-            if self.sent_unanswered_at and self._recover_submission():
-                return
-            self.sent_unanswered_at = account._server_now()
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            reply = account._call(
-                "SubmitFeed",
-                reserve=reserve,
-                feed=xml,
-                feed_type=self.feed_type,
-                marketplaceids=account._marketplace_codes(),
-            )
-            infos = self._submission_infos(reply)
-            if not infos:
-                raise MwsCallError(
-                    "SubmitFeed", "transient", "MalformedResponse", "no FeedSubmissionId"
-                )
-        except AmazonQuotaWait as wait:
-            values = {
-                "next_check_at": fields.Datetime.now()
-                + timedelta(seconds=account._real_delay(wait.wait))
-            }
-            if wait.operation == "SubmitFeed":
-                values["sent_unanswered_at"] = False  # this attempt sent nothing
-            self.write(values)
-            raise
-        except MwsCallError as error:
-            self.attempts += 1
-            if error.retryable and self.attempts < len(RETRY_DELAYS) + 1:
-                delay = account._real_delay(
-                    RETRY_DELAYS[min(self.attempts - 1, len(RETRY_DELAYS) - 1)]
-                )
-                self.write(
-                    {
-                        "error_message": str(error),
-                        "next_check_at": fields.Datetime.now() + timedelta(seconds=delay),
-                    }
-                )
-                return
-            self._failed(str(error))
-            return
-        self._accepted(infos[0].submission_id, infos[0].processing_status)
-
-    @api.model
-    def _submission_infos(self, reply):
-        """The FeedSubmissionInfo of a SubmitFeed or GetFeedSubmissionList answer; one that
-        cannot be read is a transient failure (the call is made again)."""
-        try:
-            return processing_report.parse_feed_submission_list(reply.body)
-        except ResponseParseError as error:
-            raise MwsCallError(
-                reply.operation, "transient", "MalformedResponse", str(error)
-            ) from None
-
-    def _accepted(self, submission_id, processing_status):
-        """Amazon has the feed under ``submission_id``: wait for its processing."""
-        self.write(
-            {
-                "state": "submitted",
-                "submission_id": submission_id,
-                "processing_status": processing_status,
-                "submitted_at": fields.Datetime.now(),
-                "sent_unanswered_at": False,
-                "next_check_at": fields.Datetime.now()
-                + timedelta(seconds=self.account_id._real_delay(POLL_DELAY)),
-                "error_message": False,
-            }
-        )
-        self.line_ids.row_ids._set_site_status(
-            "amazon", "submitted", _("In feed %s", self.submission_id)
-        )
-        self.line_ids.listing_id.filtered(lambda lst: lst.state in ("draft", "error")).write(
-            {"state": "pending"}
-        )
-
-    def _recover_submission(self):
-        """Whether an earlier, unanswered attempt of this feed was found on Amazon (and
-        recorded). Catalog feeds are simply sent again: a second copy of the same
-        quantities, prices or attributes changes nothing, whereas taking another
-        program's feed of the same type for ours would lose our messages."""
-        return False
-
-    def _dissolve(self):
-        """Put an unsent catalog feed's messages back into the queue and forget the feed."""
-        self.ensure_one()
-        Queue = self.env["amazon.sync.queue"]
-        for line in self.line_ids.filtered("listing_id"):
-            Queue._enqueue(line.listing_id, [line.kind], rows=line.row_ids)
-        self.unlink()
-
-    def _failed(self, reason):
-        self.write({"state": "error", "error_message": reason})
-        self.line_ids.write({"state": "error", "result_description": reason})
-        self.line_ids.row_ids._set_site_status("amazon", "error", reason)
-        self.line_ids.listing_id.write({"state": "error", "error_message": reason})
-
-    def _cancelled(self):
-        self.write({"state": "cancelled"})
-        self.line_ids.row_ids._set_site_status("amazon", "error", _("Amazon cancelled the feed."))
-
-    def _fetch_result(self):
-        """GetFeedSubmissionResult and apply it. Returns the messages in error."""
-        self.ensure_one()
-        reply = self.account_id._call("GetFeedSubmissionResult", feedid=self.submission_id)
-        try:
-            report = processing_report.parse_processing_report(reply.body)
-            outcomes = processing_report.outcome_by_message(
-                report, self.line_ids.mapped("message_id")
-            )
-        except processing_report.ReportNotFinal:
-            self.next_check_at = fields.Datetime.now() + timedelta(
-                seconds=self.account_id._real_delay(POLL_DELAY)
-            )
-            return self.env["amazon.feed.message"]
-        except processing_report.ReportParseError as error:
-            self.write({"report_xml": base64.b64encode(reply.body)})
-            self._failed(_("Unreadable processing report: %s", error))
-            return self.line_ids
-        self.write(
-            {
-                "state": "done",
-                "completed_at": fields.Datetime.now(),
-                "report_xml": base64.b64encode(reply.body),
-                "processed_count": report.processed,
-                "success_count": report.successful,
-                "error_count": report.with_error,
-                "warning_count": report.with_warning,
-            }
-        )
-        codes = {}
-        for result in report.results:
-            codes.setdefault(result.message_id, result.message_code)
-        errors = self.env["amazon.feed.message"]
-        for line in self.line_ids:
-            state, text = outcomes.get(line.message_id, ("success", ""))
-            code = codes.get(line.message_id) or codes.get(0) if state != "success" else False
-            line.write({"state": state, "result_code": code, "result_description": text or False})
-            if state == "error":
-                errors |= line
-        self._apply_outcomes()
-        return errors
-
-    def _apply_outcomes(self):
-        """Listings and integration rows follow their messages' results."""
-        now = fields.Datetime.now()
-        for line in self.line_ids:
-            listing = line.listing_id
-            if not listing:
-                continue
-            if line.state == "error":
-                listing.write({"state": "error", "error_message": line.result_description})
-            elif line.kind == "delete":
-                listing.write({"state": "deleted", "product_synced": False, "last_sync_at": now})
-            else:
-                values = {"last_sync_at": now, "error_message": False}
-                if line.kind == "product":
-                    values["product_synced"] = True
-                if listing.state in ("pending", "error", "draft"):
-                    values["state"] = "active"
-                listing.write(values)
-        self._update_rows(self.line_ids.row_ids)
-
-    @api.model
-    def _update_rows(self, rows):
-        """A row is a success once every message that carried it succeeded, an error as soon
-        as one failed (one row can travel in several accounts' feeds)."""
-        if not rows:
-            return
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT rel.row_id, m.state, m.seller_sku, m.result_description
-                 FROM amazon_feed_message_row_rel rel
-                 JOIN amazon_feed_message m ON m.id = rel.message_id
-                WHERE rel.row_id = ANY(%s)
-                ORDER BY m.id""",
-            (rows.ids,),
-        )
-        by_row = defaultdict(list)
-        for row_id, state, sku, text in self.env.cr.fetchall():
-            by_row[row_id].append((state, sku, text))
-        success, failed = defaultdict(list), defaultdict(list)
-        for row_id, messages in by_row.items():
-            if any(state == "error" for state, _sku, _text in messages):
-                text = "\n".join(f"{sku}: {t}" for st, sku, t in messages if st == "error")
-                failed[text].append(row_id)
-            elif all(state in ("success", "warning") for state, _sku, _text in messages):
-                text = "\n".join(f"{sku}: {t}" for st, sku, t in messages if st == "warning")
-                success[text or _("Accepted by Amazon.")].append(row_id)
-        Rows = self.env["product.integration"]
-        for text, ids in failed.items():
-            Rows.browse(ids)._set_site_status("amazon", "error", text)
-        for text, ids in success.items():
-            Rows.browse(ids)._set_site_status("amazon", "success", text)

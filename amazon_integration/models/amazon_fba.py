@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 
-from ..lib import reports as reportlib
+from ..lib import api as amazon
 from ..lib import responses
 
 _logger = logging.getLogger(__name__)
 
-FBA_REPORT = "_GET_AFN_INVENTORY_DATA_"
+FBA_REPORT = amazon.REPORT_FBA_INVENTORY
 
 
 class AmazonAccount(models.Model):
@@ -49,32 +49,31 @@ class AmazonAccount(models.Model):
             <= fields.Datetime.now()
         )
         if due:
-            reply = self._call(
-                "RequestReport", report_type=FBA_REPORT, marketplaceids=self._marketplace_codes()
-            )
-            info = reportlib.parse_request_report(reply.body)
-            self.fba_report_request_id = info.report_request_id
+            request = self._api().reports.request(FBA_REPORT)
+            self.fba_report_request_id = request.request_id
         return []
 
     def _fba_check_request(self):
-        reply = self._call("GetReportRequestList", requestids=[self.fba_report_request_id])
-        page = reportlib.parse_report_request_list(reply.body)
+        reports = self._api().reports
         request = next(
-            (r for r in page.requests if r.report_request_id == self.fba_report_request_id), None
+            (
+                r
+                for r in reports.requests([self.fba_report_request_id])
+                if r.request_id == self.fba_report_request_id
+            ),
+            None,
         )
         if request is None:
             return []
-        status = request.status
-        if status == "_DONE_" and request.generated_report_id:
-            report = self._call("GetReport", report_id=request.generated_report_id)
+        if request.state == amazon.DONE and request.report_id:
             try:
-                rows = reportlib.parse_afn_inventory(report.body)
+                rows = reports.parse(FBA_REPORT, reports.download(request.report_id))
             except responses.ResponseParseError as error:
                 self.write({"fba_report_request_id": False, "fba_report_at": fields.Datetime.now()})
                 return [_("FBA inventory report unreadable: %s", error)]
             self._fba_apply(rows)
-        elif status not in ("_DONE_NO_DATA_", "_CANCELLED_"):
-            return []  # still _SUBMITTED_ / _IN_PROGRESS_
+        elif request.state not in (amazon.DONE_NO_DATA, amazon.CANCELLED):
+            return []  # still queued or in progress
         self.write({"fba_report_request_id": False, "fba_report_at": fields.Datetime.now()})
         return []
 

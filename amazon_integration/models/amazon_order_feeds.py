@@ -80,7 +80,7 @@ class AmazonAccount(models.Model):
         for kind in ORDER_FEED_KINDS:
             if not self._order_feed_due(kind):
                 continue
-            wait = self.env["amazon.quota.bucket"]._peek(self, "SubmitFeed")
+            wait = self.env["amazon.quota.bucket"]._peek(self, self._api_operation("feeds.submit"))
             if wait:
                 break
             feed = self._build_order_feed(kind)
@@ -442,13 +442,9 @@ class AmazonFeed(models.Model):
             return super()._recover_submission()
         account = self.account_id
         sent = self.sent_unanswered_at
-        reply = account._call(
-            "GetFeedSubmissionList",
-            feedtypes=[self.feed_type],
-            fromdate=(sent - LOST_SUBMISSION_MARGIN).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            max_count="100",
+        infos = account._api().feeds.submitted_since(
+            self.message_type, sent - LOST_SUBMISSION_MARGIN
         )
-        infos = self._submission_infos(reply)
         known = set(
             self.search(
                 [
@@ -459,7 +455,7 @@ class AmazonFeed(models.Model):
         )
         lost = sorted(
             (i for i in infos if i.submission_id not in known and i.feed_type == self.feed_type),
-            key=lambda i: (i.submitted_date or LATEST, i.submission_id.zfill(20)),
+            key=lambda i: (i.submitted_at or LATEST, i.submission_id.zfill(20)),
         )
         if not lost:
             return False
@@ -470,7 +466,7 @@ class AmazonFeed(models.Model):
             self.id,
             found.submission_id,
         )
-        self._accepted(found.submission_id, found.processing_status)
+        self._accepted(found.submission_id, found.status)
         return True
 
     def _apply_outcomes(self):

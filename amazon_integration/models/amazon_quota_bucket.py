@@ -32,7 +32,7 @@ class AmazonQuotaBucket(models.Model):
     @api.model
     def _locked(self, account, operation):
         """The bucket row of ``operation`` for ``account``, created if needed, locked."""
-        bucket = quota.bucket_of(operation)
+        bucket = account._api_class().quotas.bucket_of(operation)
         self.env.cr.execute(
             SQL(
                 """INSERT INTO amazon_quota_bucket (account_id, bucket, throttled_count,
@@ -73,8 +73,11 @@ class AmazonQuotaBucket(models.Model):
         """Take one request from the quota. Returns 0 when taken, else the seconds to wait."""
         record = self._locked(account, operation).sudo()
         now = self._now(account)
-        state = quota.BucketState.from_dict(record.state) if record.state else None
-        allowed, wait, new_state = quota.acquire(state, operation, now, reserve=reserve)
+        table = account._api_class().quotas
+        state = quota.BucketState.from_dict(record.state, table) if record.state else None
+        allowed, wait, new_state = quota.acquire(
+            state, operation, now, table=table, reserve=reserve
+        )
         values = {"state": new_state.to_dict()}
         if allowed:
             values["calls_count"] = record.calls_count + 1
@@ -86,7 +89,11 @@ class AmazonQuotaBucket(models.Model):
         """Seconds until ``operation`` could be called (0: now), consuming nothing."""
         record = self._locked(account, operation).sudo()
         allowed, wait, _state = quota.acquire(
-            record.state or None, operation, self._now(account), reserve=reserve
+            record.state or None,
+            operation,
+            self._now(account),
+            table=account._api_class().quotas,
+            reserve=reserve,
         )
         return 0 if allowed else wait
 
@@ -109,7 +116,7 @@ class AmazonQuotaBucket(models.Model):
         if elapsed >= quota.HOUR or elapsed < 0:
             return 0
         count = state.get("reserving_count") or 0
-        hourly = quota.limit_for(operation).hourly
+        hourly = account._api_class().quotas.limit_for(operation).hourly
         if hourly:
             others = (state.get("hour_count") or 0) - count
             share = OTHERS_BURST + max(0, hourly - burst - budget) * elapsed / quota.HOUR
@@ -120,23 +127,30 @@ class AmazonQuotaBucket(models.Model):
 
     @api.model
     def _observe(self, account, operation, headers):
-        """Align the hourly count with Amazon's x-mws-quota-* headers when they are sent."""
-        lowered = {str(k).lower() for k in (headers or {})}
-        if "x-mws-quota-remaining" not in lowered:
-            return
-        record = self._locked(account, operation).sudo()
+        """Align the hourly count with what the reply's headers say of the quota (the API
+        implementation reads its own headers; nothing is written when they say nothing)."""
+        Api = account._api_class()
+        table = Api.quotas
         now = self._now(account)
-        state = quota.BucketState.from_dict(record.state) if record.state else None
-        state = quota.observe_headers(state or quota.BucketState.full(operation, now), now, headers)
-        record.write({"state": state.to_dict()})
+        limit = table.limit_for(operation)
+        probe = quota.BucketState.full(operation, now, table)
+        if Api.observe_quota(probe, now, headers, limit) == probe:
+            return  # the reply says nothing of the quota: no lock taken
+        record = self._locked(account, operation).sudo()
+        state = quota.BucketState.from_dict(record.state, table) if record.state else probe
+        record.write({"state": Api.observe_quota(state, now, headers, limit).to_dict()})
 
     @api.model
     def _throttled(self, account, operation, headers=None, quota_exceeded=False):
         """Amazon throttled us anyway: treat the bucket as empty until it restores."""
         record = self._locked(account, operation).sudo()
         now = self._now(account)
-        state = quota.BucketState.from_dict(record.state) if record.state else None
+        table = account._api_class().quotas
+        state = quota.BucketState.from_dict(record.state, table) if record.state else None
         state = quota.penalise(
-            state or quota.BucketState.full(operation, now), now, quota_exceeded=quota_exceeded
+            state or quota.BucketState.full(operation, now, table),
+            now,
+            table=table,
+            quota_exceeded=quota_exceeded,
         )
         record.write({"state": state.to_dict(), "throttled_count": record.throttled_count + 1})

@@ -10,9 +10,8 @@ import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
-from ..lib.transport import MwsCallError
+from ..lib.api import AmazonCallError
 from .amazon_catalog import in_test_mode
 
 _logger = logging.getLogger(__name__)
@@ -24,8 +23,8 @@ JOBS = [
     ("settlements", "Download settlements"),
     ("retry_settlements", "Retry settlements"),
 ]
-#: jobs that run a whole account step and commit as they go: they need the account's lock, and
-#: the request is taken (deleted and committed) before they run
+#: jobs that commit as they go: the request is taken (deleted and committed) before they run;
+#: each takes the account's job lock itself (a job another worker runs now is skipped)
 COMMITTING_JOBS = ("sync", "download_orders", "settlements")
 
 
@@ -62,24 +61,19 @@ class AmazonSyncRequest(models.Model):
     def _run_pending(self, auto_commit=False):
         """Run every queued request this worker can take. Returns how many ran."""
         done = 0
-        skipped = []
+        self.env.cr.execute("SELECT coalesce(max(id), 0) FROM amazon_sync_request")
+        last = self.env.cr.fetchone()[0]  # requests queued again by this run wait for the next
         while True:
             self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM amazon_sync_request WHERE id != ALL(%s) ORDER BY id "
-                    "LIMIT 1 FOR UPDATE SKIP LOCKED",
-                    skipped or [0],
-                )
+                "SELECT id FROM amazon_sync_request WHERE id <= %s ORDER BY id LIMIT 1 "
+                "FOR UPDATE SKIP LOCKED",
+                (last,),
             )
             row = self.env.cr.fetchone()
             if not row:
                 return done
             request = self.sudo().browse(row[0])
             account = request.account_id
-            if request.job in COMMITTING_JOBS and not account._lock_for_sync():
-                # another worker runs this account now: the request waits for the next run
-                skipped.append(request.id)
-                continue
             values = request._take()
             if auto_commit and values["job"] in COMMITTING_JOBS:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -87,6 +81,28 @@ class AmazonSyncRequest(models.Model):
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             done += 1
+
+    @api.model
+    def _run_orders_job(self, account, values, auto_commit):
+        if values["job"] == "retry_orders":
+            orders = self.env["sale.order"].browse(values["res_ids"]).exists()
+            if orders:
+                account._retry_orders(orders)
+            return
+        payload = values["payload"]
+        if payload.get("date_from"):
+            account.write(
+                {
+                    "order_download_from": payload["date_from"],
+                    "order_download_to": payload["date_to"],
+                }
+            )
+        errors = account._orders_step(auto_commit=auto_commit)
+        if errors:
+            account._notify_errors([], errors)
+        if account.order_download_from and not account.auto_sync:
+            # a long range takes several runs (report cycles): continue on the next
+            self.create({"account_id": account.id, "job": "download_orders"})
 
     def _take(self):
         values = {"job": self.job, "res_ids": self.res_ids or [], "payload": self.payload or {}}
@@ -99,33 +115,28 @@ class AmazonSyncRequest(models.Model):
         try:
             if job == "sync":
                 account._sync_now(auto_commit)
-            elif job == "download_orders":
-                payload = values["payload"]
-                if payload.get("date_from"):
-                    account.write(
-                        {
-                            "order_download_from": payload["date_from"],
-                            "order_download_to": payload["date_to"],
-                        }
-                    )
-                errors = account._orders_step(auto_commit=auto_commit)
-                if errors:
-                    account._notify_errors([], errors)
-                if account.order_download_from and not account.auto_sync:
-                    # a long range takes several runs (report cycles): continue on the next
-                    self.create({"account_id": account.id, "job": "download_orders"})
-            elif job == "retry_orders":
-                orders = self.env["sale.order"].browse(values["res_ids"]).exists()
-                if orders:
-                    account._retry_orders(orders)
+            elif job in ("download_orders", "retry_orders"):
+                # the order import of the account runs in one worker at a time
+                with account._job_lock("sync") as taken:
+                    if taken:
+                        self._run_orders_job(account, values, auto_commit)
+                    else:  # the account's cycle runs now: the next run takes this request
+                        self.create(
+                            {
+                                "account_id": account.id,
+                                "job": job,
+                                "res_ids": values["res_ids"],
+                                "payload": values["payload"],
+                            }
+                        )
             elif job == "settlements":
-                errors = account._settlement_step(auto_commit=auto_commit, force=True)
+                errors = account._settlements_locked(auto_commit=auto_commit, force=True)
                 if errors:
                     account._notify_errors([], errors)
             elif job == "retry_settlements":
                 settlements = self.env["amazon.settlement"].browse(values["res_ids"]).exists()
                 settlements._retry_now()
-        except (MwsCallError, UserError) as error:  # transport texts are sanitised already
+        except (AmazonCallError, UserError) as error:  # transport texts are sanitised already
             _logger.warning("Amazon account %s (%s): %s", account.name, job, error)
             account._notify_errors([], [str(error)])
         except Exception:

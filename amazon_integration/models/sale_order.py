@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _, fields, models
 from odoo.addons.integrator_base.models.integration_mixin import check_integration_manager
 from odoo.exceptions import UserError
@@ -131,3 +133,82 @@ class SaleOrderLine(models.Model):
         readonly=True,
         copy=False,
     )
+
+
+class SaleOrderLineFba(models.Model):
+    """AFN lines of Amazon orders: their delivery leaves from the FBA location."""
+
+    _inherit = "sale.order.line"
+
+    def _action_launch_stock_rule(self, previous_product_uom_qty=False):
+        """AFN lines of Amazon orders leave from the account's FBA location: no procurement,
+        no reservation of the merchant's own stock. The delivery is done when Amazon reports
+        the order Shipped; until then the buyer may still cancel it."""
+        afn = self.filtered(
+            lambda line: (
+                line.order_id.amazon_fulfillment_channel == "afn"
+                and line.order_id.amazon_account_id
+                and line.state == "sale"
+                and line.product_id.type == "consu"
+                and not line.move_ids
+            )
+        )
+        res = super(SaleOrderLineFba, self - afn)._action_launch_stock_rule(
+            previous_product_uom_qty=previous_product_uom_qty
+        )
+        if afn and not self.env.context.get("skip_procurement"):
+            by_order = defaultdict(lambda: self.browse())
+            for line in afn:
+                by_order[line.order_id] |= line
+            for order, lines in by_order.items():
+                lines._amazon_fba_delivery(order)
+        return res
+
+    def _amazon_fba_delivery(self, order):
+        account = order.amazon_account_id.sudo()
+        location = account._afn_location()
+        warehouse = order.warehouse_id or account.warehouse_ids[:1]
+        picking_type = warehouse.out_type_id or self.env["stock.picking.type"].search(
+            [("code", "=", "outgoing"), ("company_id", "=", order.company_id.id)], limit=1
+        )
+        destination = order.partner_shipping_id.property_stock_customer or self.env.ref(
+            "stock.stock_location_customers"
+        )
+        group = order.procurement_group_id or self.env["procurement.group"].create(
+            {"name": order.name, "sale_id": order.id, "partner_id": order.partner_shipping_id.id}
+        )
+        order.procurement_group_id = group
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": picking_type.id,
+                "location_id": location.id,
+                "location_dest_id": destination.id,
+                "partner_id": order.partner_shipping_id.id,
+                "origin": f"{order.name} - {order.amazon_order_id} (FBA)",
+                "group_id": group.id,
+                "company_id": order.company_id.id,
+                "move_ids": [
+                    fields.Command.create(
+                        {
+                            "name": line.name,
+                            "product_id": line.product_id.id,
+                            "product_uom_qty": line.product_uom_qty,
+                            "product_uom": line.product_uom.id,
+                            "location_id": location.id,
+                            "location_dest_id": destination.id,
+                            "sale_line_id": line.id,
+                            "group_id": group.id,
+                            "company_id": order.company_id.id,
+                        }
+                    )
+                    for line in self
+                    if line.product_uom_qty > 0
+                ],
+            }
+        )
+        if not picking.move_ids:
+            picking.unlink()
+            return
+        picking.action_confirm()
+        if order.amazon_order_status == "Shipped":
+            order._amazon_fba_shipped()

@@ -7,3 +7,4 @@ from . import test_settlement
 from . import test_order_import
 from . import test_fba
 from . import test_security
+from . import test_capabilities

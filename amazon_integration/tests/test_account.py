@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 
-from ..lib.transport import MwsCallError
+from ..lib.api import AmazonCallError
 from ..models.amazon_account import AmazonQuotaWait
 from .common import AmazonCase
 
@@ -48,9 +48,9 @@ class TestAccount(AmazonCase):
     def test_quota_respected_before_calling(self):
         # ListMarketplaceParticipations: burst 15. The 16th call is never sent.
         for _i in range(15):
-            self.account._call("ListMarketplaceParticipations")
+            self.account._api().sellers.participations()
         with self.assertRaises(AmazonQuotaWait) as wait:
-            self.account._call("ListMarketplaceParticipations")
+            self.account._api().sellers.participations()
         self.assertGreater(wait.exception.wait, 0)
         self.assertLessEqual(wait.exception.wait, 60)
         bucket = self.account.quota_bucket_ids
@@ -88,8 +88,8 @@ class TestAccount(AmazonCase):
         self.sandbox.fault(self.creds, "throttle_storm", seconds=600)
         # not assertRaises: it would roll back what the failed call recorded
         try:
-            self.account._call("ListMarketplaceParticipations")
-        except MwsCallError as error:
+            self.account._api().sellers.participations()
+        except AmazonCallError as error:
             self.assertEqual(error.kind, "throttled")
         else:
             self.fail("the storm did not throttle")
@@ -98,7 +98,7 @@ class TestAccount(AmazonCase):
         bucket = self.account.quota_bucket_ids
         self.assertEqual(bucket.throttled_count, 1)
         with self.assertRaises(AmazonQuotaWait):
-            self.account._call("ListMarketplaceParticipations")
+            self.account._api().sellers.participations()
 
     def test_secret_key_readable_by_administrators_only(self):
         manager = new_test_user(

@@ -307,7 +307,8 @@ class TestOrderImportCore(OrderCase):
         self.assertIn("NEW-SKU-9", so.amazon_exception_message)
         self.assertEqual(so.amazon_payload["amazon_order_id"], "111-0000005-0000001")
         self.assertTrue(so.activity_ids, "the responsible is told")
-        self.assertEqual(so.activity_ids.user_id, self.account.user_id)
+        self.assertEqual(so.activity_ids.user_id, self.account._responsible())
+        self.assertFalse(so.activity_ids.user_id._is_superuser(), "a person, not OdooBot")
         # seen again on Amazon: still one order, still in exception
         self.account._import_orders([copy.deepcopy(order)])
         self.assertEqual(len(self.sale_orders()), 1)

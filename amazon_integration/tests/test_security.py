@@ -313,7 +313,7 @@ class TestMultiCompany(SecurityCase):
             company_ids=[Command.set(company_b.ids)],
         )
         self.account.company_id = self.env.company
-        self.account._call("ListMarketplaceParticipations")  # a quota bucket and an API log
+        self.account._api().sellers.participations()  # a quota bucket and an API log
         listing = self.listing("SEC-MC")
         feed = self.env["amazon.feed"].create(
             {"account_id": self.account.id, "kind": "product", "feed_type": "_POST_PRODUCT_DATA_"}

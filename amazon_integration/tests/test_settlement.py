@@ -4,8 +4,8 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
+from ..lib import mws_api
 from ..lib.feeds import build_feed
-from ..models import amazon_settlement
 from .common import AmazonCase
 
 COLUMNS = (
@@ -313,6 +313,36 @@ class TestSettlementReconcile(TransactionCase):
         self.assertEqual(order.invoice_ids.payment_state, "paid")
         self.assertEqual(self.move_amount(settlement.move_id, self.fee_account), -0.01)
 
+    def test_order_amount_that_is_no_payment_goes_to_suspense(self):
+        """A reimbursement with the order's id is on none of its invoices: the order is paid,
+        the reimbursement waits in suspense (classification: lib/settlement.classify_line)."""
+        order = self.make_order("111-0000009-0000009", 30.0)
+        body = settlement_file(
+            "12345678909",
+            "USD",
+            [
+                ("Order", order.amazon_order_id, "ItemPrice", "Principal", 30.0),
+                ("Order", order.amazon_order_id, "ItemFees", "Commission", -4.5),
+                (
+                    "other-transaction",
+                    order.amazon_order_id,
+                    "FBA Inventory Reimbursement",
+                    "CustomerReturn",
+                    30.0,
+                ),
+            ],
+        )
+        settlement = self.Settlement._import_report(self.account, "R-10", body)
+        kinds = settlement.line_ids.sorted("sequence").mapped("kind")
+        self.assertEqual(kinds, ["order", "fee", "other"])
+        settlement._reconcile()
+        self.assertEqual(settlement.state, "partial")
+        self.assertEqual(order.invoice_ids.payment_state, "paid")
+        reimbursement = settlement.line_ids.filtered(lambda line: line.kind == "other")
+        self.assertEqual(reimbursement.state, "unmatched")
+        self.assertIn("Not a payment", reimbursement.note)
+        self.assertEqual(self.move_amount(settlement.move_id, self.suspense), -30.0)
+
     def test_malformed_report_is_an_error_with_nothing_written(self):
         body = settlement_file(
             "12345678904", "USD", [("Order", "111-1", "ItemPrice", "Principal", 10.0)]
@@ -581,7 +611,7 @@ class TestSettlementDownload(AmazonCase):
         second = self.ship_new_orders(2, seed=46)
         self.sandbox.fault(self.creds, "next_token_corrupted", count=1)
         self.account.settlement_auto_reconcile = False
-        with patch.object(amazon_settlement, "LIST_PAGE_SIZE", 1):
+        with patch.object(mws_api, "REPORT_PAGE_SIZE", 1):
             self.assertEqual(self.account._settlement_step(), [])
         self.assertEqual(
             sorted(self.account.settlement_ids.mapped("report_id")), sorted([first, second])

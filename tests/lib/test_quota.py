@@ -6,7 +6,31 @@ from datetime import datetime, timezone
 import pytest
 
 from amazon_integration.lib import quota as Q
-from amazon_integration.lib.quota import HOUR, BucketState, acquire, penalise, plan
+from amazon_integration.lib.mws_api import MWS_QUOTAS, MwsApi
+from amazon_integration.lib.quota import HOUR, BucketState
+
+# MWS's quotas are the table these tests exercise the bookkeeping with
+
+
+def acquire(state, operation, now, **kwargs):
+    return Q.acquire(state, operation, now, table=MWS_QUOTAS, **kwargs)
+
+
+def penalise(state, now, retry_after=None, **kwargs):
+    return Q.penalise(state, now, retry_after, table=MWS_QUOTAS, **kwargs)
+
+
+def plan(state, operation, now, **kwargs):
+    return Q.plan(state, operation, now, table=MWS_QUOTAS, **kwargs)
+
+
+def observe(state, now, headers):
+    return MwsApi.observe_quota(state, now, headers, MWS_QUOTAS.limits[state.bucket])
+
+
+def full(operation, now):
+    return BucketState.full(operation, now, MWS_QUOTAS)
+
 
 T0 = 1_700_002_800.0  # 2023-11-14T23:00:00Z, the start of a clock hour
 assert T0 % HOUR == 0
@@ -43,7 +67,7 @@ def burn(operation, count, now, state=None, **kwargs):
     ],
 )
 def test_limits_table_and_burst(operation, burst, restore, hourly):
-    limit = Q.limit_for(operation)
+    limit = MWS_QUOTAS.limit_for(operation)
     assert (limit.burst, limit.restore_seconds, limit.hourly) == (burst, restore, hourly)
     state = burn(operation, burst, T0)
     allowed, wait, after = acquire(state, operation, T0)
@@ -124,8 +148,8 @@ def test_shared_bucket_list_orders():
     assert not allowed
     with pytest.raises(ValueError, match="bucket"):
         acquire(state, "GetOrder", T0)
-    assert Q.bucket_of("ListOrderItemsByNextToken") == "ListOrderItems"
-    assert Q.bucket_of("GetReportListByNextToken") == "GetReportListByNextToken"
+    assert MWS_QUOTAS.bucket_of("ListOrderItemsByNextToken") == "ListOrderItems"
+    assert MWS_QUOTAS.bucket_of("GetReportListByNextToken") == "GetReportListByNextToken"
 
 
 def test_reserve_keeps_submit_feed_room_for_order_feeds():
@@ -190,7 +214,7 @@ def test_reserve_must_leave_a_request():
 
 
 def test_penalise_empties_the_bucket():
-    state = BucketState.full("SubmitFeed", T0)
+    state = full("SubmitFeed", T0)
     state = penalise(state, T0)
     allowed, wait, _ = acquire(state, "SubmitFeed", T0)
     assert (allowed, wait) == (False, pytest.approx(120))
@@ -199,20 +223,18 @@ def test_penalise_empties_the_bucket():
 
 
 def test_penalise_with_retry_after_longer_than_restore():
-    state = penalise(BucketState.full("ListOrders", T0), T0, retry_after=300)
+    state = penalise(full("ListOrders", T0), T0, retry_after=300)
     allowed, wait, _ = acquire(state, "ListOrders", T0 + 10)
     assert not allowed
     assert wait == pytest.approx(290)
     assert acquire(state, "ListOrders", T0 + 300)[0]
     # shorter than a restore period: the restore period wins
-    state = penalise(BucketState.full("ListOrders", T0), T0, retry_after=5)
+    state = penalise(full("ListOrders", T0), T0, retry_after=5)
     assert acquire(state, "ListOrders", T0 + 5)[1] == pytest.approx(55)
 
 
 def test_penalise_quota_exceeded_blocks_until_the_hour_ends():
-    state = penalise(
-        BucketState.full("GetFeedSubmissionList", T0 + 600), T0 + 600, quota_exceeded=True
-    )
+    state = penalise(full("GetFeedSubmissionList", T0 + 600), T0 + 600, quota_exceeded=True)
     assert state.hour_count == 80
     allowed, wait, _ = acquire(state, "GetFeedSubmissionList", T0 + 1200)
     assert not allowed
@@ -236,7 +258,7 @@ def test_serialisation_round_trip_through_json():
     # acquire accepts the stored dict directly
     allowed, _, after = acquire(json.loads(json.dumps(data)), "SubmitFeed", T0)
     assert allowed and after.hour_count == 4
-    fresh = BucketState.full("GetServiceStatus", T0)
+    fresh = full("GetServiceStatus", T0)
     assert BucketState.from_dict(fresh.to_dict()) == fresh
     assert fresh.hour_window_start is None
 
@@ -252,7 +274,7 @@ def test_serialisation_round_trip_through_json():
 )
 def test_from_dict_rejects_malformed(data):
     with pytest.raises(ValueError):
-        BucketState.from_dict(data)
+        BucketState.from_dict(data, MWS_QUOTAS)
 
 
 def test_clock_going_backwards_restores_nothing():
@@ -284,12 +306,12 @@ def test_observe_headers_aligns_the_hour():
         "X-MWS-Quota-Remaining": "50.0",
         "X-MWS-Quota-ResetsOn": "2023-11-15T00:00:00.000Z",
     }
-    state = Q.observe_headers(state, T0 + 100, headers)
+    state = observe(state, T0 + 100, headers)
     assert state.hour_count == 30
     assert state.hour_window_start == T0
     # a header saying less than we counted does not make us more permissive
-    state = Q.observe_headers(state, T0 + 100, {**headers, "X-MWS-Quota-Remaining": "79"})
+    state = observe(state, T0 + 100, {**headers, "X-MWS-Quota-Remaining": "79"})
     assert state.hour_count == 30
     # unreadable headers leave the state as it was
-    assert Q.observe_headers(state, T0 + 100, {"X-MWS-Quota-Max": "x"}) == state
-    assert Q.observe_headers(state, T0 + 100, None) == state
+    assert observe(state, T0 + 100, {"X-MWS-Quota-Max": "x"}) == state
+    assert observe(state, T0 + 100, None) == state

@@ -1,6 +1,6 @@
 """amazon_integration.lib.settlement: V2 settlement flat files."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -137,17 +137,21 @@ def test_settlement_that_adds_up():
     assert s.lines[12].order_id is None and s.lines[12].amount == D("-39.99")
 
 
+PARTS = ("principal", "tax", "shipping", "fees", "withheld", "refunds", "promotions", "other")
+
+
 def test_totals_by_order():
     s = st.parse_settlement_v2(tsv(US_ROWS))
     totals = st.totals_by_order(s)
     assert list(totals) == [O1, O2, O3]  # the subscription fee belongs to no order
     t1 = totals[O1]
-    assert (t1.principal, t1.shipping, t1.tax) == (D("29.99"), D("4.99"), D("0.00"))
-    assert (t1.fees, t1.promotions, t1.refunds) == (D("-7.69"), D("-4.99"), D("-26.39"))
+    assert (t1.principal, t1.shipping, t1.tax) == (D("29.99"), D("4.99"), D("2.40"))
+    assert t1.withheld == D("-2.40")
+    # the commission given back with the refund and the refund commission are fees
+    assert (t1.fees, t1.promotions, t1.refunds) == (D("-4.09"), D("-4.99"), D("-29.99"))
     assert t1.other == D("0.00")
     assert t1.net == D("-4.09")
-    parts = t1.principal + t1.tax + t1.shipping + t1.fees + t1.refunds + t1.promotions + t1.other
-    assert parts == t1.net
+    assert sum(getattr(t1, part) for part in PARTS) == t1.net
     assert (totals[O2].principal, totals[O2].fees, totals[O2].net) == (
         D("19.98"),
         D("-3.00"),
@@ -233,9 +237,166 @@ def test_iso_dates_and_lf_line_ends():
 def test_classify_line():
     s = st.parse_settlement_v2(tsv(US_ROWS))
     assert [st.classify_line(line) for line in s.lines] == [
-        "principal", "shipping", "tax", "tax", "fees", "fees", "promotions", "principal",
-        "fees", "refunds", "refunds", "refunds", "other", "principal", "fees",
+        "order", "order", "order", "withheld", "fee", "fee", "order", "order",
+        "fee", "refund", "fee", "fee", "fee", "order", "fee",
     ]  # fmt: skip
+
+
+def amount_line(transaction, order_id, amount_type, description, amount="1.00"):
+    """A settlement line with only what `classify_line` reads (and an amount)."""
+    return st.SettlementLine(
+        transaction_type=transaction,
+        order_id=order_id,
+        merchant_order_id=None,
+        adjustment_id=None,
+        shipment_id=None,
+        marketplace_name=None,
+        amount_type=amount_type,
+        amount_description=description,
+        amount=D(amount),
+        fulfillment_id=None,
+        posted_date=None,
+        order_item_code=None,
+        merchant_order_item_id=None,
+        merchant_adjustment_item_id=None,
+        sku=None,
+        quantity=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("transaction", "order_id", "amount_type", "description", "kind"),
+    [
+        # what the buyer paid for an order: matched against its invoices
+        ("Order", O1, "ItemPrice", "Principal", "order"),
+        ("Order", O1, "ItemPrice", "Shipping", "order"),
+        ("Order", O1, "ItemPrice", "Tax", "order"),
+        ("Order", O1, "ItemPrice", "ShippingTax", "order"),
+        ("Order", O1, "ItemPrice", "GiftWrap", "order"),
+        ("Order", O1, "Promotion", "Principal", "order"),
+        ("Order", O1, "Promotion", "Shipping", "order"),
+        ("ORDER", O1, "itemprice", "PRINCIPAL", "order"),  # words compared without case
+        # what the buyer got back: matched against its credit notes
+        ("Refund", O1, "ItemPrice", "Principal", "refund"),
+        ("Refund", O1, "ItemPrice", "Tax", "refund"),
+        ("Refund", O1, "Promotion", "Principal", "refund"),
+        ("Chargeback Refund", O1, "ItemPrice", "Principal", "refund"),
+        ("refund", O1, "ITEMPRICE", "Shipping", "refund"),
+        # tax Amazon collects and remits itself, order or refund
+        ("Order", O1, "ItemWithheldTax", "MarketplaceFacilitatorTax-Principal", "withheld"),
+        ("Refund", O1, "ItemWithheldTax", "MarketplaceFacilitatorTax-Shipping", "withheld"),
+        # Amazon's fees, with an order, with a refund (given back, refund commission), without
+        ("Order", O1, "ItemFees", "Commission", "fee"),
+        ("Order", O1, "ItemFees", "FBAPerUnitFulfillmentFee", "fee"),
+        ("Refund", O1, "ItemFees", "Commission", "fee"),
+        ("Refund", O1, "ItemFees", "RefundCommission", "fee"),
+        ("other-transaction", None, "other-transaction", "Subscription Fee", "fee"),
+        ("other-transaction", None, "other-transaction", "Storage Fee", "fee"),
+        ("Order", O1, "Other", "Commission", "fee"),  # the description says commission
+        # other transactions without an order: for a person to look at
+        ("other-transaction", None, "other-transaction", "Current Reserve Amount", "other"),
+        ("other-transaction", None, "other-transaction", "Previous Reserve Amount", "other"),
+        ("other-transaction", None, "FBA Inventory Reimbursement", "WAREHOUSE_DAMAGE", "other"),
+        ("Order", None, "ItemPrice", "Principal", "other"),  # buyer money, but no order id
+        ("Refund", "", "ItemPrice", "Principal", "other"),
+        # an order's amounts that are no payment by the buyer: on none of its invoices
+        ("other-transaction", O1, "FBA Inventory Reimbursement", "CustomerReturn", "other"),
+        ("Order_Retrocharge", O1, "Base Tax", "Principal", "other"),
+        ("Order", O1, "SomethingNew", "Principal", "other"),  # an unknown amount type
+        ("Order", O1, None, "Principal", "other"),  # no amount type
+        (None, O1, None, None, "other"),
+        (None, None, None, None, "other"),
+        # no transaction type: an order's buyer money is a payment
+        (None, O1, "ItemPrice", "Principal", "order"),
+    ],
+)
+def test_classification_rules(transaction, order_id, amount_type, description, kind):
+    line = amount_line(transaction, order_id, amount_type, description)
+    assert st.classify_line(line) == kind
+    assert kind in st.LINE_KINDS
+
+
+def test_classification_rule_order():
+    # withheld before fee: a withheld amount whose description says fee stays withheld
+    line = amount_line("Order", O1, "ItemWithheldTax", "SalesTaxCollectionFee")
+    assert st.classify_line(line) == "withheld"
+    # fee before refund: a fee of a refund is a fee, and a refund's "fee" words win too
+    assert st.classify_line(amount_line("Refund", O1, "ItemPrice", "RestockingFee")) == "fee"
+    # fee before "no order": Amazon's fees without an order are still fees
+    assert st.classify_line(amount_line(None, None, "ItemFees", "Commission")) == "fee"
+
+
+def test_totals_by_order_other_and_withheld_parts():
+    lines = [
+        amount_line("Order", O1, "ItemPrice", "Principal", "20.00"),
+        amount_line("Order", O1, "ItemPrice", "GiftWrap", "2.00"),
+        amount_line("Order", O1, "ItemPrice", "GiftWrapTax", "0.20"),
+        amount_line("Order", O1, "Promotion", "Shipping", "-1.00"),
+        amount_line("Order", O1, "ItemWithheldTax", "MarketplaceFacilitatorTax-Other", "-0.20"),
+        amount_line("other-transaction", O1, "FBA Inventory Reimbursement", "Return", "15.00"),
+        amount_line("Refund", O1, "ItemPrice", "Tax", "-0.20"),
+        amount_line("other-transaction", None, "other-transaction", "Subscription Fee", "-39.99"),
+    ]
+    settlement = st.Settlement(SID, None, None, None, D("-4.19"), "USD", lines=lines)
+    totals = st.totals_by_order(settlement)
+    assert list(totals) == [O1]
+    t1 = totals[O1]
+    assert (t1.principal, t1.tax, t1.promotions) == (D("20.00"), D("0.20"), D("-1.00"))
+    assert (t1.other, t1.withheld, t1.refunds) == (D("17.00"), D("-0.20"), D("-0.20"))
+    assert (t1.shipping, t1.fees) == (D("0.00"), D("0.00"))
+    assert t1.net == D("35.80") == sum(getattr(t1, part) for part in PARTS)
+    assert st.check_total(settlement) == (D("-4.19"), D("-4.19"))
+
+
+def cents(value):
+    return round(value, 2)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "amount", "chosen"),
+    [
+        ([], 10.0, []),
+        # all of them add up
+        ([("A", 60.0), ("B", 40.0)], 100.0, ["A", "B"]),
+        ([("A", 30.0), ("B", 30.0)], 60.0, ["A", "B"]),
+        # else one alone, the oldest that fits
+        ([("A", 50.0), ("B", 30.0)], 30.0, ["B"]),
+        ([("A", 30.0), ("B", 30.0)], 30.0, ["A"]),
+        # else the oldest ones, up to the first running total that fits
+        ([("A", 10.0), ("B", 20.0), ("C", 35.0)], 30.0, ["A", "B"]),
+        # within a cent, not two
+        ([("A", 33.33)], 33.34, ["A"]),
+        ([("A", 33.33)], 33.32, ["A"]),
+        ([("A", 33.33)], 33.35, []),
+        ([("A", 10.0), ("B", 20.0)], 25.0, []),
+        # float sums: 0.1 + 0.2 is 0.30000000000000004
+        ([("A", 0.1), ("B", 0.2)], 0.3, ["A", "B"]),
+        # credit notes: negative open amounts against a negative refund
+        ([("R1", -40.0)], -40.0, ["R1"]),
+        ([("R1", -40.0)], 40.0, []),
+    ],
+)
+def test_match_candidates(candidates, amount, chosen):
+    result = st.match_candidates(candidates, amount, cents)
+    assert [key for key, _residual in result] == chosen
+    assert all(pair in candidates for pair in result)
+
+
+def test_match_candidates_rounds_to_the_currency_and_takes_a_tolerance():
+    # a currency without cents (JPY): a difference rounds to a whole unit first
+    assert st.match_candidates([("A", 1000.0)], 1000.4, lambda v: round(v)) == [("A", 1000.0)]
+    assert st.match_candidates([("A", 1000.0)], 1001.0, lambda v: round(v)) == []
+    assert st.match_candidates([("A", 10.0)], 10.05, cents, tolerance=0.05) == [("A", 10.0)]
+    assert st.match_candidates([("A", 10.0)], 10.06, cents, tolerance=0.05) == []
+    assert st.MATCH_TOLERANCE == 0.01
+
+
+def test_naive_utc():
+    aware = datetime(2024, 5, 18, 2, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert st.naive_utc(aware) == datetime(2024, 5, 18, 0, 0)
+    assert st.naive_utc(aware).tzinfo is None
+    assert st.naive_utc(datetime(2024, 5, 18, 2, 0)) == datetime(2024, 5, 18, 2, 0)
+    assert st.naive_utc(None) is None
 
 
 def test_unreadable_dates_warn_and_rows_without_amount_are_skipped():

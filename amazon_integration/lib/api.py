@@ -1,0 +1,289 @@
+"""What the connector asks of Amazon, in its own terms (no Odoo import, no HTTP).
+
+Model code speaks these capabilities only; each Amazon API (MWS in :mod:`.mws_api`; SP-API
+next) implements them and owns its operation names, headers, paging words, report and feed
+type names and parsers. A second implementation provides:
+
+1. :class:`AmazonApi` with ``sellers``, ``orders``, ``feeds`` and ``reports`` objects that
+   implement the four capability classes below, returning these dataclasses;
+2. a :class:`~.quota.QuotaTable` (rate, burst and window of each of its operations) and
+   :meth:`AmazonApi.bucket` naming the quota of each capability operation;
+3. :meth:`AmazonApi.observe` (server time and quota headers of a reply), and
+4. errors as :class:`AmazonCallError` with one of the kinds below, texts sanitised.
+
+Every HTTP call goes through the :class:`Gate` given by the caller: it takes the quota before
+the call (nothing is sent when it says wait), and records the reply or the error after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from .sanitize import redact
+
+MAX_MESSAGE = 500
+
+# ----------------------------------------------------------------------------------- errors
+
+THROTTLED = "throttled"  # back off: the quota was used up after all
+TRANSIENT = "transient"  # retry later: timeout, 5xx, unreadable answer
+AUTH = "auth"  # fix the credentials
+PERMANENT = "permanent"  # give up on this request
+RESTART_PAGING = "restart_paging"  # a continuation token went bad: list again from the start
+
+#: the code of a transient error whose answer could be read but did not say what it should
+UNREADABLE = "UnreadableResponse"
+
+
+@dataclass
+class AmazonCallError(Exception):
+    """A failed call. ``kind`` says what to do next (see the constants above); ``operation``
+    is the implementation's own name of the call, for the API log."""
+
+    operation: str
+    kind: str
+    code: str
+    message: str
+    http_status: int | None = None
+    request_id: str | None = None
+    duration: float = 0.0
+    headers: dict = field(default_factory=dict)
+
+    def __str__(self):
+        status = f" (HTTP {self.http_status})" if self.http_status else ""
+        return f"{self.operation}: {self.code}{status}: {self.message}"
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in (THROTTLED, TRANSIENT, RESTART_PAGING)
+
+    def redacted(self, secrets) -> AmazonCallError:
+        """This error with no credential, query string or secret header in its texts (cut
+        after redaction, never before: a cut could leave part of a secret unmatched)."""
+        self.code = redact(self.code, secrets)[:MAX_MESSAGE]
+        self.message = redact(self.message, secrets)[:MAX_MESSAGE]
+        return self
+
+
+class QuotaWait(Exception):
+    """No request left in the quota: nothing was sent; try again after ``wait`` seconds.
+    ``operation`` is the capability operation (e.g. ``feeds.submit``)."""
+
+    def __init__(self, operation, wait):
+        self.operation = operation
+        self.wait = wait
+        super().__init__(f"{operation}: quota exhausted, next request in {wait:.0f} s")
+
+
+@dataclass
+class Reply:
+    """One successful HTTP exchange, as the gate logs it."""
+
+    operation: str
+    body: bytes
+    headers: dict
+    status: int
+    request_id: str | None
+    duration: float
+
+
+class Gate(Protocol):
+    """The caller's side of every call (quota, clock, API log)."""
+
+    def acquire(self, capability: str, bucket: str, reserve: int) -> float:
+        """Take one request of ``bucket``; 0 when taken, else the seconds to wait."""
+
+    def replied(self, capability: str, bucket: str, reply: Reply) -> None:
+        """The call succeeded."""
+
+    def failed(self, capability: str, bucket: str, error: AmazonCallError) -> None:
+        """The call failed (its texts are sanitised already)."""
+
+
+# ----------------------------------------------------------------------------- what it says
+
+# states of a feed submission and of a report request, whatever the API calls them
+QUEUED = "queued"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+DONE_NO_DATA = "done_no_data"
+CANCELLED = "cancelled"
+FATAL = "fatal"
+
+#: report kinds the connector reads (each implementation maps them to its report types)
+REPORT_ORDERS_NEW = "orders_new"  # new orders, flat file, by purchase date
+REPORT_ORDERS_UPDATED = "orders_updated"  # every order changed in a window, by last update
+REPORT_FBA_INVENTORY = "fba_inventory"  # Amazon's fulfillable stock of AFN listings
+REPORT_SETTLEMENT = "settlement"  # scheduled by Amazon, one per settlement period
+
+
+@dataclass(frozen=True)
+class FeedSubmission:
+    """A feed Amazon received: its id, where it stands (``state``: the constants above) and
+    the API's own word for it (``status``, shown to people)."""
+
+    submission_id: str
+    feed_type: str | None
+    state: str
+    status: str | None = None
+    submitted_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """A report asked for: ``state`` as above; ``report_id`` once there is a document."""
+
+    request_id: str
+    kind: str | None
+    state: str
+    status: str | None = None
+    report_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report document ready to download (requested, or scheduled by Amazon)."""
+
+    report_id: str
+    kind: str | None
+    request_id: str | None = None
+    available_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """Some results and the opaque token of the next page (None: the last page)."""
+
+    items: list
+    next_token: str | None = None
+    until: datetime | None = None  # orders: the moment the listing is complete up to
+
+
+# ------------------------------------------------------------------------------ capabilities
+
+
+class Sellers:
+    def participations(self) -> list[str]:
+        """Marketplace ids the seller sells on (the connection test)."""
+        raise NotImplementedError
+
+
+class Orders:
+    """Orders as the connector's order dicts (see :mod:`.orders`)."""
+
+    def search(
+        self,
+        *,
+        after: datetime | str,
+        before: datetime | str | None = None,
+        by: str = "updated",
+        statuses: list[str] | None = None,
+    ) -> Page:
+        """The first page of orders changed (``by="updated"``) or created (``"created"``)
+        in the window; :meth:`next_page` for the rest."""
+        raise NotImplementedError
+
+    def next_page(self, token: str) -> Page:
+        raise NotImplementedError
+
+    def items(self, order_id: str) -> Page:
+        """The first page of an order's items (``Page.items``: item dicts)."""
+        raise NotImplementedError
+
+    def next_items(self, token: str) -> Page:
+        raise NotImplementedError
+
+
+class Feeds:
+    def submit(self, kind: str, document: bytes, *, reserve: int = 0) -> FeedSubmission:
+        """Send a feed document of ``kind`` (the :mod:`.feeds` kinds). ``reserve`` keeps
+        that many submissions of the quota for the callers that pass none."""
+        raise NotImplementedError
+
+    def feed_type(self, kind: str) -> str:
+        """The API's own name of a feed kind (stored on the feed, shown to people)."""
+        raise NotImplementedError
+
+    def status(self, submission_ids: list[str]) -> list[FeedSubmission]:
+        raise NotImplementedError
+
+    def submitted_since(self, kind: str, since: datetime) -> list[FeedSubmission]:
+        """The submissions of ``kind`` made since ``since`` (finding a lost answer)."""
+        raise NotImplementedError
+
+    def result(self, submission_id: str) -> bytes:
+        """The processing report of a finished submission."""
+        raise NotImplementedError
+
+
+class Reports:
+    def request(self, kind: str, start=None, end=None) -> ReportRequest:
+        raise NotImplementedError
+
+    def requests(self, request_ids: list[str]) -> list[ReportRequest]:
+        raise NotImplementedError
+
+    def requested_since(self, kind: str, since: datetime) -> list[ReportRequest]:
+        """Requests of ``kind`` made since ``since`` (finding one sent before a crash)."""
+        raise NotImplementedError
+
+    def available(self, kind: str, since: datetime | None = None) -> Page:
+        """The first page of documents of ``kind`` available since ``since`` (scheduled
+        reports such as settlements); :meth:`next_available` for the rest."""
+        raise NotImplementedError
+
+    def next_available(self, token: str) -> Page:
+        raise NotImplementedError
+
+    def download(self, report_id: str) -> bytes:
+        raise NotImplementedError
+
+    def parse(self, kind: str, body: bytes) -> list[dict]:
+        """The rows of a downloaded report: order dicts for the order kinds, stock rows
+        (sku, fnsku, asin, condition, quantities) for ``fba_inventory``. Raises
+        ``ResponseParseError`` for a document that cannot be read."""
+        raise NotImplementedError
+
+
+class AmazonApi:
+    """One seller account's connection: the four capabilities, its quotas and clock."""
+
+    name = ""
+    sellers: Sellers
+    orders: Orders
+    feeds: Feeds
+    reports: Reports
+
+    quotas = None  # its QuotaTable
+
+    @classmethod
+    def connect(cls, *, credentials, seller_id, endpoint, timeout, marketplaces, gate):
+        """A connection for one account (``credentials``: the account's credential values)."""
+        raise NotImplementedError
+
+    operations: dict = {}  # capability operation -> the implementation's own operation
+
+    @classmethod
+    def operation(cls, capability: str) -> str:
+        """The implementation's own name of a capability operation (``feeds.submit``…)."""
+        return cls.operations[capability]
+
+    def bucket(self, capability: str) -> str:
+        """The quota bucket a capability operation draws on."""
+        return self.quotas.bucket_of(self.operation(capability))
+
+    @staticmethod
+    def observe(headers: dict) -> float | None:
+        """The server's time (POSIX seconds) a reply's headers carry, if any."""
+        raise NotImplementedError
+
+    @staticmethod
+    def observe_quota(state, now, headers, limit):
+        """A quota state aligned with what a reply's headers say of it (else unchanged)."""
+        return state

@@ -1,0 +1,239 @@
+"""An Amazon order dict → what the Odoo writer needs (no Odoo import).
+
+The order import has three parts: the sources (the Orders API listing, the order reports)
+bring order dicts (``amazon_sandbox/DESIGN.md``, "The order dict"); this module decides, in
+plain Python, what they mean for Odoo (statuses, the amounts of each line, the stored payload,
+whether the address can be shipped to); the Odoo writer (``models/amazon_order_import.py``)
+turns that into partners, sale orders, lines and confirmations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from .responses import ResponseParseError, parse_amount
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+#: statuses imported as confirmed orders
+IMPORTABLE = ("Unshipped", "PartiallyShipped", "Shipped")
+#: Amazon's payment hold (no buyer, no address yet)
+PENDING = ("Pending", "PendingAvailability")
+#: every order status Amazon knows; Unshipped and PartiallyShipped go together
+LISTED_STATUSES = (
+    "PendingAvailability",
+    "Pending",
+    "Unshipped",
+    "PartiallyShipped",
+    "Shipped",
+    "InvoiceUnconfirmed",
+    "Canceled",
+    "Unfulfillable",
+)
+#: the lines an order has besides its items, in the order they are written
+SERVICE_LINE_KINDS = ("shipping", "gift_wrap", "promotion", "tax")
+
+LANG_BY_MARKETPLACE_COUNTRY = {
+    "US": "en_US",
+    "CA": "en_CA",
+    "GB": "en_GB",
+    "DE": "de_DE",
+    "FR": "fr_FR",
+    "IT": "it_IT",
+    "ES": "es_ES",
+    "NL": "nl_NL",
+    "MX": "es_MX",
+    "BR": "pt_BR",
+    "JP": "ja_JP",
+    "IN": "en_IN",
+    "AU": "en_AU",
+}
+
+# ----------------------------------------------------------------------------- conversions
+
+
+def to_json(value):
+    """The order dict as JSON-safe data (aware datetimes → ISO strings, Decimal → str)."""
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def parse_iso(value):
+    """An ISO date-time (``Z`` allowed) as an aware datetime; anything else unchanged."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def from_json(value, key=""):
+    """Inverse of `to_json` for order dicts: keys ending in ``_date`` become datetimes."""
+    if isinstance(value, dict):
+        return {k: from_json(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if isinstance(value, str) and key.endswith("_date"):
+        return parse_iso(value)
+    return value
+
+
+def dec(value):
+    """A contract amount to the cent, half up (ZERO for none or an unreadable one)."""
+    if value in (None, ""):
+        return ZERO
+    try:
+        amount = parse_amount(value if isinstance(value, str | Decimal | int) else str(value))
+    except ResponseParseError:
+        return ZERO
+    return ZERO if amount is None else amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def naive(dt):
+    """An aware datetime (or ISO string) as Odoo's naive UTC (None stays None)."""
+    if not dt:
+        return None
+    if isinstance(dt, str):
+        dt = parse_iso(dt)
+        if isinstance(dt, str):
+            return None
+    if dt.tzinfo:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def iso_z(dt):
+    """Odoo naive UTC (or aware) datetime → ``2024-05-01T12:00:00Z``."""
+    if dt.tzinfo:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt.replace(microsecond=0).isoformat() + "Z"
+
+
+# ---------------------------------------------------------------------------------- amounts
+
+
+def item_amounts(item):
+    """One item's amounts by Odoo line kind, as Decimals: the items line, shipping,
+    promotion (negative: the item and shipping discounts), gift wrap and tax (Amazon's)."""
+    return {
+        "items": dec(item.get("item_price")),
+        "shipping": dec(item.get("shipping_price")),
+        "promotion": -(dec(item.get("promotion_discount")) + dec(item.get("shipping_discount"))),
+        "gift_wrap": dec(item.get("gift_wrap_price")),
+        "tax": dec(item.get("item_tax"))
+        + dec(item.get("shipping_tax"))
+        + dec(item.get("gift_wrap_tax")),
+    }
+
+
+def order_amounts(order):
+    """The amounts of an order's Odoo lines (summed over its items) and the ``total`` they
+    make: the one totals computation of the connector (the parsers' item totals, the
+    import's lines and the checks of the tests all use it)."""
+    amounts = dict.fromkeys(("shipping", "promotion", "gift_wrap", "tax", "items"), ZERO)
+    for item in order.get("items") or ():
+        for kind, amount in item_amounts(item).items():
+            amounts[kind] += amount
+    amounts["total"] = sum(amounts.values(), ZERO)
+    return amounts
+
+
+# ------------------------------------------------------------------------------------ lines
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One item of the order as a sale order line: ``unit`` is the unit price to the cent
+    (Amazon gives the line's price), ``quantity`` 0 for an item nothing is ordered of."""
+
+    sku: str | None
+    title: str
+    quantity: int
+    price: Decimal
+    unit: Decimal
+    order_item_id: str | None
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """What the lines of an order are: its items, its service amounts (shipping, gift
+    wrap, promotion, tax; zeros left out), the promotion ids, and the rounding left when
+    line prices are divided into unit prices."""
+
+    items: list = field(default_factory=list)
+    services: dict = field(default_factory=dict)
+    promotion_ids: list = field(default_factory=list)
+    rounding: Decimal = ZERO
+
+
+def plan_lines(order):
+    """The :class:`LinePlan` of an order dict."""
+    items, rounding = [], ZERO
+    for item in order.get("items") or ():
+        sku = item.get("seller_sku")
+        quantity = int(item.get("quantity_ordered") or 0)
+        price = dec(item.get("item_price"))
+        if quantity <= 0:  # nothing ordered (e.g. a canceled unit): a trace at zero
+            quantity, unit = 0, ZERO
+        else:
+            unit = (price / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+            rounding += price - unit * quantity
+        items.append(
+            ItemLine(
+                sku,
+                item.get("title") or sku or "",
+                quantity,
+                price,
+                unit,
+                item.get("order_item_id"),
+            )
+        )
+    amounts = order_amounts(order)
+    services = {kind: amounts[kind] for kind in SERVICE_LINE_KINDS if amounts[kind]}
+    promotions = sorted({p for i in order.get("items") or () for p in i.get("promotion_ids") or []})
+    return LinePlan(items, services, promotions, rounding)
+
+
+# ----------------------------------------------------------------------------- the payload
+
+
+def merge_payload(stored, order):
+    """The stored order dict updated with what ``order`` knows: a header without items
+    keeps the stored items, a report's None status keeps the stored status, a value Amazon
+    did not send (None) keeps the stored one."""
+    merged = dict(stored)
+    for key, value in order.items():
+        if key == "items" and not order.get("items_complete") and stored.get("items"):
+            continue
+        if key == "items_complete" and not value and stored.get("items_complete"):
+            continue
+        if key == "status" and value is None:
+            continue
+        if value is None and stored.get(key) is not None:
+            continue
+        merged[key] = value
+    return merged
+
+
+def address_problem(address):
+    """Why an Amazon shipping address cannot be shipped to: ``no_address``,
+    ``no_country``, ``no_street``; None when it can."""
+    if not address:
+        return "no_address"
+    if not (address.get("country_code") or "").strip():
+        return "no_country"
+    if not any((address.get(k) or "").strip() for k in ("address_line1", "address_line2")):
+        return "no_street"
+    return None

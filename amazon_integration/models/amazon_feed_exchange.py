@@ -1,0 +1,209 @@
+"""A feed's exchange with Amazon: submission (a lost answer looked up before sending again),
+acceptance, the processing report fetched and applied to its messages, rows and listings.
+"""
+
+import base64
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from ..lib import processing_report
+from ..lib.api import AmazonCallError
+from .amazon_account import AmazonQuotaWait
+from .amazon_catalog import (
+    ORDER_FEED_RESERVE,
+    POLL_DELAY,
+    RETRY_DELAYS,
+)
+
+_logger = logging.getLogger(__name__)
+
+
+class AmazonFeed(models.Model):
+    _inherit = "amazon.feed"
+
+    def _submit(self, auto_commit=False):
+        """SubmitFeed; on a temporary failure the feed waits for its next attempt.
+
+        The moment of each attempt is saved (and committed when allowed) before the call
+        and kept until Amazon's answer is recorded: a feed whose last attempt got no usable
+        answer (a timeout, a malformed reply, a crash before the commit) may be on Amazon
+        already, and `_recover_submission` looks for it before sending it again."""
+        self.ensure_one()
+        account = self.account_id
+        reserve = 0 if self.kind.startswith("order") else ORDER_FEED_RESERVE
+        xml = base64.b64decode(self.feed_xml)
+        try:
+            if self.sent_unanswered_at and self._recover_submission():
+                return
+            self.sent_unanswered_at = account._server_now()
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            submission = account._api().feeds.submit(self.message_type, xml, reserve=reserve)
+        except AmazonQuotaWait as wait:
+            values = {
+                "next_check_at": fields.Datetime.now()
+                + timedelta(seconds=account._real_delay(wait.wait))
+            }
+            if wait.operation == "feeds.submit":
+                values["sent_unanswered_at"] = False  # this attempt sent nothing
+            self.write(values)
+            raise
+        except AmazonCallError as error:
+            self.attempts += 1
+            if error.retryable and self.attempts < len(RETRY_DELAYS) + 1:
+                delay = account._real_delay(
+                    RETRY_DELAYS[min(self.attempts - 1, len(RETRY_DELAYS) - 1)]
+                )
+                self.write(
+                    {
+                        "error_message": str(error),
+                        "next_check_at": fields.Datetime.now() + timedelta(seconds=delay),
+                    }
+                )
+                return
+            self._failed(str(error))
+            return
+        self._accepted(submission.submission_id, submission.status)
+
+    def _accepted(self, submission_id, processing_status):
+        """Amazon has the feed under ``submission_id``: wait for its processing."""
+        self.write(
+            {
+                "state": "submitted",
+                "submission_id": submission_id,
+                "processing_status": processing_status,
+                "submitted_at": fields.Datetime.now(),
+                "sent_unanswered_at": False,
+                "next_check_at": fields.Datetime.now()
+                + timedelta(seconds=self.account_id._real_delay(POLL_DELAY)),
+                "error_message": False,
+            }
+        )
+        self.line_ids.row_ids._set_site_status(
+            "amazon", "submitted", _("In feed %s", self.submission_id)
+        )
+        self.line_ids.listing_id.filtered(lambda lst: lst.state in ("draft", "error")).write(
+            {"state": "pending"}
+        )
+
+    def _recover_submission(self):
+        """Whether an earlier, unanswered attempt of this feed was found on Amazon (and
+        recorded). Catalog feeds are simply sent again: a second copy of the same
+        quantities, prices or attributes changes nothing, whereas taking another
+        program's feed of the same type for ours would lose our messages."""
+        return False
+
+    def _dissolve(self):
+        """Put an unsent catalog feed's messages back into the queue and forget the feed."""
+        self.ensure_one()
+        Queue = self.env["amazon.sync.queue"]
+        for line in self.line_ids.filtered("listing_id"):
+            Queue._enqueue(line.listing_id, [line.kind], rows=line.row_ids)
+        self.unlink()
+
+    def _failed(self, reason):
+        self.write({"state": "error", "error_message": reason})
+        self.line_ids.write({"state": "error", "result_description": reason})
+        self.line_ids.row_ids._set_site_status("amazon", "error", reason)
+        self.line_ids.listing_id.write({"state": "error", "error_message": reason})
+
+    def _cancelled(self):
+        self.write({"state": "cancelled"})
+        self.line_ids.row_ids._set_site_status("amazon", "error", _("Amazon cancelled the feed."))
+
+    def _fetch_result(self):
+        """The processing report, applied. Returns the messages in error."""
+        self.ensure_one()
+        body = self.account_id._api().feeds.result(self.submission_id)
+        try:
+            report = processing_report.parse_processing_report(body)
+            outcomes = processing_report.outcome_by_message(
+                report, self.line_ids.mapped("message_id")
+            )
+        except processing_report.ReportNotFinal:
+            self.next_check_at = fields.Datetime.now() + timedelta(
+                seconds=self.account_id._real_delay(POLL_DELAY)
+            )
+            return self.env["amazon.feed.message"]
+        except processing_report.ReportParseError as error:
+            self.write({"report_xml": base64.b64encode(body)})
+            self._failed(_("Unreadable processing report: %s", error))
+            return self.line_ids
+        self.write(
+            {
+                "state": "done",
+                "completed_at": fields.Datetime.now(),
+                "report_xml": base64.b64encode(body),
+                "processed_count": report.processed,
+                "success_count": report.successful,
+                "error_count": report.with_error,
+                "warning_count": report.with_warning,
+            }
+        )
+        codes = {}
+        for result in report.results:
+            codes.setdefault(result.message_id, result.message_code)
+        errors = self.env["amazon.feed.message"]
+        for line in self.line_ids:
+            state, text = outcomes.get(line.message_id, ("success", ""))
+            code = codes.get(line.message_id) or codes.get(0) if state != "success" else False
+            line.write({"state": state, "result_code": code, "result_description": text or False})
+            if state == "error":
+                errors |= line
+        self._apply_outcomes()
+        return errors
+
+    def _apply_outcomes(self):
+        """Listings and integration rows follow their messages' results."""
+        now = fields.Datetime.now()
+        for line in self.line_ids:
+            listing = line.listing_id
+            if not listing:
+                continue
+            if line.state == "error":
+                listing.write({"state": "error", "error_message": line.result_description})
+            elif line.kind == "delete":
+                listing.write({"state": "deleted", "product_synced": False, "last_sync_at": now})
+            else:
+                values = {"last_sync_at": now, "error_message": False}
+                if line.kind == "product":
+                    values["product_synced"] = True
+                if listing.state in ("pending", "error", "draft"):
+                    values["state"] = "active"
+                listing.write(values)
+        self._update_rows(self.line_ids.row_ids)
+
+    @api.model
+    def _update_rows(self, rows):
+        """A row is a success once every message that carried it succeeded, an error as soon
+        as one failed (one row can travel in several accounts' feeds)."""
+        if not rows:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT rel.row_id, m.state, m.seller_sku, m.result_description
+                 FROM amazon_feed_message_row_rel rel
+                 JOIN amazon_feed_message m ON m.id = rel.message_id
+                WHERE rel.row_id = ANY(%s)
+                ORDER BY m.id""",
+            (rows.ids,),
+        )
+        by_row = defaultdict(list)
+        for row_id, state, sku, text in self.env.cr.fetchall():
+            by_row[row_id].append((state, sku, text))
+        success, failed = defaultdict(list), defaultdict(list)
+        for row_id, messages in by_row.items():
+            if any(state == "error" for state, _sku, _text in messages):
+                text = "\n".join(f"{sku}: {t}" for st, sku, t in messages if st == "error")
+                failed[text].append(row_id)
+            elif all(state in ("success", "warning") for state, _sku, _text in messages):
+                text = "\n".join(f"{sku}: {t}" for st, sku, t in messages if st == "warning")
+                success[text or _("Accepted by Amazon.")].append(row_id)
+        Rows = self.env["product.integration"]
+        for text, ids in failed.items():
+            Rows.browse(ids)._set_site_status("amazon", "error", text)
+        for text, ids in success.items():
+            Rows.browse(ids)._set_site_status("amazon", "success", text)

@@ -1,0 +1,546 @@
+"""Where the order import's dicts come from: the Orders API listing (persisted listing state,
+checkpoint, items of the orders that need them) and the order reports (a persisted request
+cycle: request, poll, download), chosen per account (``order_import_mode``), the manual
+download of a date range and the ship-by warnings.
+"""
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from odoo import _, fields, models
+
+from ..lib import api as amazon
+from ..lib import orders as orderlib
+from ..lib.api import AmazonCallError
+from ..lib.order_values import (
+    LISTED_STATUSES,
+    PENDING,
+    from_json,
+    iso_z,
+    naive,
+    to_json,
+)
+from ..lib.order_values import parse_iso as _parse_iso
+from ..lib.responses import ResponseParseError
+from .amazon_account import AmazonQuotaWait
+
+_logger = logging.getLogger(__name__)
+
+
+#: Orders on one ListOrders page (MaxResultsPerPage's default and maximum).
+LIST_PAGE_SIZE = 100
+
+REPORT_FLAT = amazon.REPORT_ORDERS_NEW
+REPORT_XML_ALL = amazon.REPORT_ORDERS_UPDATED
+
+#: Amazon's ListOrders refuses dates later than two minutes before its now.
+LIST_MARGIN = timedelta(minutes=3)
+#: seconds between two polls of a report request (the server's clock)
+REPORT_POLL_SECONDS = 60
+#: orders imported between two commits of the report path
+REPORT_BATCH = 200
+
+
+class AmazonAccount(models.Model):
+    _inherit = "amazon.account"
+
+    # ============================================================== the step
+
+    def _orders_step(self, auto_commit=False):
+        """The order part of a synchronisation run. Returns error texts."""
+        self.ensure_one()
+        errors = []
+        try:
+            if self.order_download_from and self.order_download_to:
+                errors += self._orders_manual_download(auto_commit)
+            if self._auto_choose_path() == "report":
+                # new orders from the order report, every change of the known ones from
+                # the all-orders report: ListOrders (a page of 100 a minute) would fall
+                # behind the updates of thousands of orders an hour
+                errors += self._orders_report_path(auto_commit)
+                errors += self._orders_report_path(auto_commit, purpose="updates")
+            else:
+                errors += self._orders_listing(auto_commit=auto_commit)
+        except AmazonQuotaWait as wait:
+            _logger.info("Amazon account %s (orders): %s", self.name, wait)
+        except AmazonCallError as error:
+            if error.kind == "auth":
+                self.write(
+                    {"connection_state": "failed", "connection_message": self._explain_error(error)}
+                )
+            if error.kind in ("throttled", "transient"):
+                _logger.info("Amazon account %s (orders): %s; next run goes on", self.name, error)
+            else:
+                _logger.warning("Amazon account %s (orders): %s", self.name, error)
+                errors.append(str(error))
+        self._orders_ship_by_warnings()
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return errors
+
+    def _server_now(self):
+        """Amazon's (or the sandbox's) now, naive UTC."""
+        return naive(self._quota_clock(datetime.now(timezone.utc)))
+
+    def _items_capacity(self):
+        """Orders ListOrderItems can fetch in one interval (1 call every 2 s)."""
+        return max(1, (self.sync_interval or 60) // 2)
+
+    def _listing_capacity(self):
+        """Orders ListOrders can page through in one interval (a page of 100 restored a
+        minute)."""
+        return LIST_PAGE_SIZE * max(1, (self.sync_interval or 60) // 60)
+
+    def _listing_statuses(self):
+        """The OrderStatus filter of the listings: Pending orders only when they are
+        imported (otherwise the listing would page through every order twice, once unpaid
+        and once paid)."""
+        if self.import_pending_orders:
+            return []
+        return [s for s in LISTED_STATUSES if s not in PENDING]
+
+    def _auto_choose_path(self):
+        """Which path this run takes.
+
+        ``auto``: reports when the last listing found more orders needing their items than
+        ListOrderItems can fetch in one interval (one call every 2 s: interval / 2 orders),
+        or went through more orders than ListOrders can page in two intervals (a page of 100
+        a minute: the listing falls behind); back to the API when the reports bring fewer
+        than half of that in new orders and fewer changed orders than one interval's pages
+        (both per interval). Switching moves the checkpoints to what the other path
+        covered, so no order and no change falls between the two paths.
+        """
+        if self.order_import_mode != "auto":
+            return self.order_import_mode
+        capacity = self._items_capacity()
+        listing = self.order_listing_state or {}
+        sync = listing.get("purpose") == "sync"
+        found = max(self.order_last_found or 0, listing.get("found", 0) if sync else 0)
+        listed = max(self.order_last_listed or 0, listing.get("listed", 0) if sync else 0)
+        if self.order_auto_path != "report" and (
+            found > capacity or listed > 2 * self._listing_capacity()
+        ):
+            values = {"order_auto_path": "report", "order_update_checkpoint": False}
+            if not self.order_report_checkpoint:
+                values["order_report_checkpoint"] = self.order_checkpoint
+            if sync:
+                # the update report starts where the listing's checkpoint is
+                values["order_listing_state"] = False
+            self.write(values)
+            _logger.info("Amazon account %s: orders now come from reports", self.name)
+        elif (
+            self.order_auto_path == "report"
+            and not self.order_report_state
+            and not self.order_update_report_state
+            and (self.order_last_found or 0) * 2 < capacity
+            and (self.order_last_listed or 0) < self._listing_capacity()
+        ):
+            values = {"order_auto_path": "api"}
+            # the listing starts where both reports reached: new orders up to the order
+            # report's checkpoint minus its re-read lag, changes up to the update report's
+            lag = timedelta(minutes=self.order_report_lag_minutes or 0)
+            reached = [
+                self.order_update_checkpoint or self.order_checkpoint,
+                (self.order_report_checkpoint and self.order_report_checkpoint - lag)
+                or self.order_checkpoint,
+            ]
+            if all(reached):
+                values["order_checkpoint"] = min(reached)
+            self.write(values)
+            _logger.info("Amazon account %s: orders now come from the API", self.name)
+        return self.order_auto_path
+
+    # ------------------------------------------------------------------ API path
+
+    def _fetch_items(self, order):
+        """The items of one order, every page, attached to it in place. A continuation
+        token gone bad: the order's items are listed again from the first page."""
+        orders_api = self._api().orders
+        for _attempt in range(3):
+            page = orders_api.items(order["amazon_order_id"])
+            orderlib.attach_items(order, page.items, complete=not page.next_token)
+            try:
+                while page.next_token:
+                    page = orders_api.next_items(page.next_token)
+                    orderlib.attach_items(order, page.items, complete=not page.next_token)
+            except AmazonCallError as error:
+                if error.kind != amazon.RESTART_PAGING:
+                    raise
+                _logger.info("Amazon account %s: %s; items listed again", self.name, error)
+                continue
+            return order
+        raise AmazonCallError(
+            self._api_operation("orders.next_items"),
+            amazon.TRANSIENT,
+            "NextTokenCorrupted",
+            _("the items of %s could not be paged through", order["amazon_order_id"]),
+        )
+
+    def _orders_listing(self, auto_commit=False):
+        """ListOrders by LastUpdatedAfter from the checkpoint (minus the overlap), every
+        page, the items of the orders that need them; the checkpoint advances once the
+        whole listing is imported. The listing state is saved after every order, so a
+        quota wait, a throttle or a crash resumes where it stopped."""
+        errors = []
+        state = dict(self.order_listing_state or {})
+        if state.get("purpose") not in (None, "sync"):
+            return errors  # a manual listing is in progress; it has its own turn
+        if not state:
+            start = self.order_checkpoint
+            if not start:
+                start = self._server_now() - timedelta(days=self.order_initial_days or 1)
+            start -= timedelta(minutes=self.order_overlap_minutes or 0)
+            state = {"purpose": "sync", "after": iso_z(start), "found": 0}
+            self.order_listing_state = state
+        done = self._run_listing(state, errors, auto_commit)
+        if done:
+            before = _parse_iso(state.get("before")) if state.get("before") else None
+            values = {
+                "order_listing_state": False,
+                "order_last_found": state.get("found", 0),
+                "order_last_listed": state.get("listed", 0),
+            }
+            if before and not state.get("failed"):
+                values["order_checkpoint"] = naive(before)
+            self.write(values)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return errors
+
+    def _run_listing(self, state, errors, auto_commit):
+        """Drive a listing state to its end. Returns True when the listing is complete.
+        Raises AmazonQuotaWait / AmazonCallError (the state is saved before)."""
+        while True:
+            waiting = state.get("waiting") or []
+            while waiting:
+                order = from_json(waiting[0])
+                if not order.get("items_complete"):
+                    self._fetch_items(order)
+                result = self._import_orders([order])
+                if result["errors"]:
+                    errors += result["errors"]
+                    state["failed"] = True
+                waiting.pop(0)
+                state["waiting"] = waiting
+                self.order_listing_state = dict(state)
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+            orders_api = self._api().orders
+            try:
+                if state.get("token"):
+                    page = orders_api.next_page(state["token"])
+                elif not state.get("started"):
+                    page = orders_api.search(
+                        after=state["after"],
+                        before=state.get("until"),
+                        by="created" if state.get("by") == "created" else "updated",
+                        statuses=self._listing_statuses(),
+                    )
+                else:
+                    return True
+            except AmazonCallError as error:
+                if error.kind == amazon.RESTART_PAGING:
+                    _logger.info("Amazon account %s: %s; listing again", self.name, error)
+                    state.update(token=None, started=False, before=None)
+                    self.order_listing_state = dict(state)
+                    continue
+                if error.code == amazon.UNREADABLE:
+                    # an unreadable page: the listing starts again on the next run
+                    state.update(token=None, started=False, before=None, waiting=[])
+                    self.order_listing_state = dict(state)
+                raise
+            orders, token, before = page.items, page.next_token, page.until
+            waiting = self._page_to_waiting(orders, errors, state)
+            state["listed"] = state.get("listed", 0) + len(orders)
+            if not state.get("before") and before:
+                state["before"] = to_json(before)
+            state.update(token=token, started=True, waiting=waiting)
+            self.order_listing_state = dict(state)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _page_to_waiting(self, orders, errors, state):
+        """Import what a page can give without ListOrderItems (status updates, skips);
+        return the orders that need their items (as JSON) for the waiting list."""
+        result = self._import_orders(orders)
+        if result["errors"]:
+            errors += result["errors"]
+            state["failed"] = True
+        needing = set(result["needs_items"])
+        state["found"] = state.get("found", 0) + len(needing)
+        return [to_json(o) for o in orders if o["amazon_order_id"] in needing]
+
+    # ------------------------------------------------------------------ report path
+
+    def _report_state_field(self, purpose):
+        return "order_update_report_state" if purpose == "updates" else "order_report_state"
+
+    def _report_window(self, purpose, now):
+        """(report type, start, end) of the next report of this purpose, or None when the
+        last one is too recent.
+
+        ``sync``: the order report (paid orders by purchase date) from the last report minus
+        the re-read lag; ``updates``: the all-orders report (every status, by last update)
+        from the last one minus the listing overlap; ``manual``: the Download orders range.
+        """
+        if purpose == "manual":
+            return REPORT_FLAT, self.order_download_from, min(self.order_download_to, now)
+        if purpose == "updates":
+            report_type = REPORT_XML_ALL
+            last = self.order_update_checkpoint or self.order_checkpoint
+            back = self.order_overlap_minutes
+        else:
+            report_type = REPORT_FLAT
+            last = self.order_report_checkpoint or self.order_checkpoint
+            back = self.order_report_lag_minutes
+        if last and now - last < timedelta(minutes=self.order_report_interval_minutes or 0):
+            return None
+        start = last or now - timedelta(days=self.order_initial_days or 1)
+        return report_type, start - timedelta(minutes=back or 0), now - LIST_MARGIN
+
+    def _orders_report_path(self, auto_commit=False, purpose="sync"):
+        """One step of an order report cycle: request, poll, download, import.
+
+        ``purpose``: ``sync`` (new orders), ``updates`` (changes of known orders) or
+        ``manual`` (the Download orders range; it shares the state of ``sync``)."""
+        errors = []
+        field = self._report_state_field(purpose)
+        state = dict(self[field] or {})
+        now = self._server_now()
+        if state and state.get("purpose") != purpose:
+            return errors
+
+        def save(values):
+            self[field] = values
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+        if not state:
+            window = self._report_window(purpose, now)
+            if not window:
+                return errors
+            report_type, start, end = window
+            state = {
+                "purpose": purpose,
+                "report_type": report_type,
+                "start": iso_z(start),
+                "end": iso_z(end),
+                "requested_at": iso_z(now),
+            }
+            # saved (and committed) before the call: a crash right after RequestReport
+            # finds this request again instead of requesting a second report
+            save(state)
+        if not state.get("request_id"):
+            found = self._find_report_request(state) if state.get("sent") else None
+            if found:
+                state["request_id"] = found
+            else:
+                state["sent"] = True
+                save(dict(state))
+                request = self._api().reports.request(
+                    state["report_type"], state["start"], state["end"]
+                )
+                state["request_id"] = request.request_id
+            state["poll_at"] = iso_z(now + timedelta(seconds=REPORT_POLL_SECONDS))
+            save(dict(state))
+            return errors
+        if state.get("poll_at") and naive(_parse_iso(state["poll_at"])) > now:
+            return errors
+        if not state.get("report_id"):
+            info = next(
+                (
+                    r
+                    for r in self._api().reports.requests([state["request_id"]])
+                    if r.request_id == state["request_id"]
+                ),
+                None,
+            )
+            status = info.state if info else None
+            if status == amazon.DONE and info.report_id:
+                state["report_id"] = info.report_id
+            elif status in (amazon.DONE_NO_DATA, amazon.DONE):
+                self._report_finished(state, created=0, listed=0)
+                return errors
+            elif status in (amazon.CANCELLED, amazon.FATAL) or info is None:
+                _logger.warning(
+                    "Amazon account %s: order report request %s %s; requested again",
+                    self.name,
+                    state["request_id"],
+                    status or "unknown",
+                )
+                state = {
+                    k: v
+                    for k, v in state.items()
+                    if k in ("purpose", "report_type", "start", "end")
+                }
+                state["requested_at"] = iso_z(now)
+                self[field] = state
+                return errors
+            else:
+                state["poll_at"] = iso_z(now + timedelta(seconds=REPORT_POLL_SECONDS))
+                self[field] = dict(state)
+                return errors
+            self[field] = dict(state)
+        reports = self._api().reports
+        body = reports.download(state["report_id"])
+        try:
+            orders = reports.parse(state["report_type"], body)
+        except ResponseParseError as error:
+            message = _(
+                "Order report %(id)s cannot be read: %(error)s", id=state["report_id"], error=error
+            )
+            _logger.warning("Amazon account %s: %s", self.name, message)
+            errors.append(message)
+            # a new request for the same window on the next run
+            self[field] = False
+            return errors
+        if purpose == "updates":
+            listed = self._import_report_updates(orders, errors, auto_commit)
+            self._report_finished(state, created=0, listed=listed)
+        else:
+            created = self._import_report_orders(orders, errors, auto_commit)
+            self._report_finished(state, created, listed=0)
+        return errors
+
+    def _import_report_orders(self, orders, errors, auto_commit):
+        """Import a report's orders in batches (a commit after each when allowed)."""
+        created = 0
+        for start in range(0, len(orders), REPORT_BATCH):
+            result = self._import_orders(orders[start : start + REPORT_BATCH])
+            created += result["created"] + result["exceptions"]
+            errors += result["errors"]
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return created
+
+    def _import_report_updates(self, orders, errors, auto_commit):
+        """Apply the all-orders report to the orders imported before; returns how many
+        orders of the listed statuses it carried (the listing's measure of volume).
+
+        Only what changes an order is taken (status, last update): the report has no
+        buyer and a partial address, which must not replace the stored ones. Orders not
+        imported yet are left to the order report (it has their address)."""
+        statuses = self._listing_statuses()
+        listed = sum(1 for o in orders if not statuses or o.get("status") in statuses)
+        ids = [o["amazon_order_id"] for o in orders]
+        known = set(
+            self.env["sale.order"]
+            .with_context(active_test=False)
+            .search([("amazon_account_id", "=", self.id), ("amazon_order_id", "in", ids)])
+            .mapped("amazon_order_id")
+        )
+        updates = [
+            {key: order.get(key) for key in ("amazon_order_id", "status", "last_update_date")}
+            for order in orders
+            if order["amazon_order_id"] in known
+        ]
+        self._import_report_orders(updates, errors, auto_commit)
+        return listed
+
+    def _report_finished(self, state, created, listed):
+        """Save where the report reached; on the sync path, the volume per sync interval
+        that the automatic path choice reads (new orders, orders changed)."""
+        purpose = state["purpose"]
+        values = {self._report_state_field(purpose): False}
+        end = naive(_parse_iso(state["end"]))
+        if purpose == "manual":
+            values.update(order_download_from=False, order_download_to=False)
+        else:
+            checkpoint = {"updates": "order_update_checkpoint"}.get(
+                purpose, "order_report_checkpoint"
+            )
+            previous = self[checkpoint]
+            values[checkpoint] = end
+            if previous and end > previous:
+                minutes = max((end - previous).total_seconds() / 60, 1)
+                per_interval = (self.sync_interval or 60) / 60 / minutes
+                if purpose == "updates":
+                    values["order_last_listed"] = round(listed * per_interval)
+                else:
+                    values["order_last_found"] = round(created * per_interval)
+                    _logger.info(
+                        "Amazon account %s: %.0f new orders per interval from reports",
+                        self.name,
+                        created * per_interval,
+                    )
+        self.write(values)
+        if purpose != "updates":
+            self.order_last_summary = _(
+                "%(created)s new orders from report %(id)s",
+                created=created,
+                id=state.get("report_id") or state.get("request_id"),
+            )
+
+    def _find_report_request(self, state):
+        """The request id of a RequestReport sent before a crash, if Amazon has it."""
+        requested = naive(_parse_iso(state["requested_at"]))
+        requests = self._api().reports.requested_since(
+            state["report_type"], requested - timedelta(minutes=5)
+        )
+        start, end = naive(_parse_iso(state["start"])), naive(_parse_iso(state["end"]))
+        for info in requests:
+            if naive(info.start) == start and naive(info.end) == end:
+                return info.request_id
+        return None
+
+    # ------------------------------------------------------------------ manual download
+
+    def _orders_manual_download(self, auto_commit=False):
+        """The range asked by the Download orders wizard: an order report for ranges over a
+        day, else a ListOrders listing by creation date."""
+        errors = []
+        start, end = self.order_download_from, self.order_download_to
+        if end - start > timedelta(days=1):
+            return self._orders_report_path(auto_commit, purpose="manual")
+        state = dict(self.order_listing_state or {})
+        if state.get("purpose") == "sync":
+            return errors  # the sync listing ends first (it saves a checkpoint)
+        if not state:
+            until = min(end, self._server_now() - LIST_MARGIN)
+            state = {
+                "purpose": "manual",
+                "by": "created",
+                "after": iso_z(start),
+                "until": iso_z(until),
+                "found": 0,
+            }
+            self.order_listing_state = state
+        if self._run_listing(state, errors, auto_commit):
+            self.write(
+                {
+                    "order_listing_state": False,
+                    "order_download_from": False,
+                    "order_download_to": False,
+                }
+            )
+        return errors
+
+    # ------------------------------------------------------------------ ship-by
+
+    def _orders_ship_by_warnings(self):
+        hours = self.ship_by_warning_hours
+        if hours <= 0:
+            return
+        limit = self._server_now() + timedelta(hours=hours)
+        late = self.env["sale.order"].search(
+            [
+                ("amazon_account_id", "=", self.id),
+                ("amazon_fulfillment_channel", "=", "mfn"),
+                ("amazon_order_status", "in", ("Unshipped", "PartiallyShipped")),
+                ("amazon_latest_ship_date", "!=", False),
+                ("amazon_latest_ship_date", "<=", limit),
+                ("amazon_shipby_warned", "=", False),
+                ("state", "=", "sale"),
+            ],
+            limit=500,
+        )
+        for so in late:
+            self._warn(
+                so,
+                _("Ship Amazon order %s", so.amazon_order_id),
+                _(
+                    "Amazon expects this order to ship by %s (UTC).",
+                    fields.Datetime.to_string(so.amazon_latest_ship_date),
+                ),
+            )
+        late.write({"amazon_shipby_warned": True})
