@@ -22,7 +22,6 @@ parsing and validation timed apart. Exit status 1 if the outputs differ or are i
 import argparse
 import hashlib
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -165,12 +164,8 @@ def _measure(count, rounds):
     return results
 
 
-def _xsd_dir():
-    return Path(os.environ.get("AMAZON_XSD_DIR") or ROOT.parent / "shared" / "amazon" / "xsd")
-
-
-def _validate(count):
-    path = _xsd_dir() / "amzn-envelope.xsd"
+def _validate(count, xsd_dir):
+    path = xsd_dir / "amzn-envelope.xsd"
     if not path.exists():
         return None
     build = _prepare("builder", count)
@@ -191,17 +186,26 @@ def _validate(count):
     }
 
 
+def child_main(argv):
+    """``--child VARIANT --skus N [--trace]``: one build, in the fresh process _run_child made."""
+    parser = argparse.ArgumentParser(prog="bench_feeds.py --child")
+    parser.add_argument("variant", choices=("builder", "bare"))
+    parser.add_argument("--skus", type=int, required=True)
+    parser.add_argument("--trace", action="store_true")
+    args = parser.parse_args(argv)
+    child(args.variant, args.skus, args.trace)
+    return 0
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # here, not at the top: a child measures its own memory, so it imports only what it builds
+    import _harness
+
+    parser = _harness.parser(__doc__)
     parser.add_argument("--skus", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5, help="rounds of fresh processes")
     parser.add_argument("--no-validate", action="store_true")
-    parser.add_argument("--child", choices=("builder", "bare"), help=argparse.SUPPRESS)
-    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        child(args.child, args.skus, args.trace)
-        return 0
 
     results = _measure(args.skus, args.repeat)
     bare, builder = results["bare"], results["builder"]
@@ -229,9 +233,9 @@ def main(argv=None):
         print(f"time ratio builder/bare ({clock}): {ratio:.2f} (goal <= {GOAL}: {verdict})")
     status = 0 if same else 1
     if not args.no_validate:
-        validation = _validate(args.skus)
+        validation = _validate(args.skus, _harness.XSD_DIR)
         if validation is None:
-            print(f"XSD validation skipped: no amzn-envelope.xsd in {_xsd_dir()}")
+            print(f"XSD validation skipped: no amzn-envelope.xsd in {_harness.XSD_DIR}")
         else:
             print(
                 f"XSD: schema load {validation['schema_load']:.2f} s, parse "
@@ -243,4 +247,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        sys.exit(child_main(sys.argv[2:]))
     sys.exit(main())

@@ -30,28 +30,18 @@ by cumulative time and the functions whose own time grows most with the addon.
 
 Odoo 18 comes from ``$ODOO_PYTHON`` and PostgreSQL from ``PG*`` or a throwaway cluster, as
 for the tests (tools/devenv.py). Without an Odoo 18 the benchmark is skipped (exit 0). The
-databases are dropped at the end (``--keep-db`` keeps them). The same file is the driver run
-inside Odoo (``--driver``).
+databases (``bench_p1_without_<pid>``, ``bench_p1_with_<pid>``) are dropped at the end
+(``--keep-db`` keeps them). The same file is the driver run inside Odoo (``--driver``); the
+set-up around the measure is bench/_harness.py's.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-import devenv  # noqa: E402
-
-_run_odoo = devenv.run_odoo
-_sql = devenv.sql
+import _harness
 
 GOAL = 1.05
 ADDON = "integrator_base"
@@ -67,24 +57,11 @@ OPERATIONS = (
 # ------------------------------------------------------------------------------------ driver
 # Runs in the Odoo virtualenv (``--driver``): everything importing odoo stays in here.
 
-
-def _odoo_setup(odoo_args, logfile):
-    import odoo
-
-    odoo.tools.config.parse_config(
-        [*odoo_args, "--logfile", logfile, "--log-level", "warn"], setup_logging=True
-    )
-    return odoo
+_log = _harness.progress("p1")
 
 
 def _admin_env(cr, tracking=False):
-    from odoo import SUPERUSER_ID, api
-
-    admin = api.Environment(cr, SUPERUSER_ID, {}).ref("base.user_admin")
-    context = {"lang": "en_US", "tz": "UTC"}
-    if not tracking:
-        context["tracking_disable"] = True
-    return api.Environment(cr, admin.id, context)
+    return _harness.odoo_env(cr, **({} if tracking else {"tracking_disable": True}))
 
 
 def _populate(registry, count):
@@ -210,28 +187,13 @@ def _profile_report(stats_by_db, top=15):
     return lines
 
 
-def driver(argv):
-    parser = argparse.ArgumentParser(prog="bench_p1_capture.py --driver", allow_abbrev=False)
-    parser.add_argument("command", choices=("populate", "measure"))
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--logfile", required=True)
-    parser.add_argument("--db-without", required=True)
-    parser.add_argument("--db-with")
-    parser.add_argument("--products", type=int, default=10000)
-    parser.add_argument("--single", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--tracking", action="store_true")
-    args, odoo_args = parser.parse_known_args(argv)
-    _odoo_setup(odoo_args, args.logfile)
-    from odoo.modules.registry import Registry
+def _measure(args, registry):
+    """``--phase populate``: the products in ``--database`` (``without``); ``measure``: the
+    operations in it and in ``--db-with``, alternately."""
+    if args.phase == "populate":
+        return {"products": _populate(registry, args.products)}
 
-    if args.command == "populate":
-        count = _populate(Registry(args.db_without), args.products)
-        Path(args.out).write_text(json.dumps({"products": count}))
-        return 0
-
-    registries = {"without": Registry(args.db_without), "with": Registry(args.db_with)}
+    registries = {"without": registry, "with": _harness.registry(args.db_with)}
     ids = {db: _product_ids(registry) for db, registry in registries.items()}
     if ids["with"] != ids["without"] or len(ids["with"]) != args.products:
         raise SystemExit(f"the databases do not hold the same {args.products} products")
@@ -240,7 +202,7 @@ def driver(argv):
     for db, registry in registries.items():
         for name, _label in OPERATIONS:
             _timed(registry, name, warm_ids, max(args.single // 20, 5), -1, args.tracking)
-        print(f"[p1] warm-up done in {db}", file=sys.stderr, flush=True)
+        _log(f"warm-up done in {db}")
     times = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
     cpu = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
     rows = {name: [] for name, _label in OPERATIONS}
@@ -254,7 +216,7 @@ def driver(argv):
                 cpu[name][db].append(cpu_time)
                 if db == "with":
                     rows[name].append(_integration_rows(registries[db]) - before)
-        print(f"[p1] repetition {rep + 1}/{args.repeat} done", file=sys.stderr, flush=True)
+        _log(f"repetition {rep + 1}/{args.repeat} done")
     result = {"times": times, "cpu": cpu, "rows": rows, "profile": {}}
     if args.profile:
         import cProfile
@@ -267,21 +229,17 @@ def driver(argv):
                 _timed(registry, name, ids, args.single, args.repeat, args.tracking, profiler)
                 stats_by_db[db] = pstats.Stats(profiler).stats
             result["profile"][name] = _profile_report(stats_by_db)
-    Path(args.out).write_text(json.dumps(result))
-    return 0
+    return result
+
+
+def driver(argv):
+    parser = _harness.parser(__doc__, _options, driver=True)
+    parser.add_argument("--phase", choices=("populate", "measure"), required=True)
+    parser.add_argument("--db-with")
+    return _harness.driver_main(argv, parser, _measure)
 
 
 # ------------------------------------------------------------------------------------ parent
-
-
-def _driver_cmd(python, odoo, pg, tmp, command, **options):
-    cmd = [python, Path(__file__).resolve(), "--driver", command, "--out", tmp / "out.json"]
-    for key, value in options.items():
-        if value is True:
-            cmd.append(f"--{key.replace('_', '-')}")
-        elif value not in (None, False):
-            cmd += [f"--{key.replace('_', '-')}", value]
-    return [*cmd, *pg.odoo_args(), "--addons-path", odoo.addons_path]
 
 
 def _rounded(values):
@@ -323,12 +281,10 @@ def _print_results(result, args):
     for name, lines in result["profile"].items():
         print(f"\nprofile of {name}:")
         print("\n".join(lines))
-    verdict = "MET" if worst <= GOAL else "NOT MET"
-    print(f"\nP1 verdict: worst ratio {worst:.3f} vs goal <= {GOAL}: {verdict}")
+    _harness.print_verdict("P1", worst <= GOAL, f"worst ratio {worst:.3f} vs goal <= {GOAL}")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _options(parser):
     parser.add_argument("--products", type=int, default=10000)
     parser.add_argument("--single", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -336,86 +292,35 @@ def main(argv=None):
     parser.add_argument(
         "--tracking", action="store_true", help="keep mail tracking on (list_price is tracked)"
     )
-    parser.add_argument("--keep-db", action="store_true", help="keep the two databases")
+
+
+def main(argv=None):
+    parser = _harness.parser(__doc__, _options, database=True, template=False)
     args = parser.parse_args(argv)
     if args.single > args.products:
         parser.error("--single cannot exceed --products")
-
-    odoo, reason = devenv.find_odoo()
-    if not odoo:
-        print(f"P1 skipped: {reason}")
+    bench = _harness.OdooBench.find("P1", keep_db=args.keep_db)
+    if bench is None:
         return 0
-    pg, reason = devenv.postgres()
-    if not pg:
-        print(f"P1 skipped: {reason}")
-        return 0
-    python = devenv.ensure_odoo_venv(odoo)
-    devenv.CACHE.mkdir(exist_ok=True)
-    logdir = devenv.CACHE
-    for name in ("deps", "driver", "install"):
-        (logdir / f"bench-p1-{name}.log").unlink(missing_ok=True)
-    deps = devenv.addon_dependencies((ADDON,))
-    db_without, db_with = f"bench_p1_without_{os.getpid()}", f"bench_p1_with_{os.getpid()}"
-    devenv.log(f"Odoo {odoo.version}, {pg.description}; databases {db_without}, {db_with}")
-    started = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            base = devenv.odoo_command(python, odoo, pg, db_without)
-            cmd = [*base, "-i", ",".join(deps), "--without-demo=all", "--stop-after-init"]
-            _run_odoo(cmd, logdir / "bench-p1-deps.log", f"install {', '.join(deps)}")
-            cmd = _driver_cmd(
-                python,
-                odoo,
-                pg,
-                tmp,
-                "populate",
-                db_without=db_without,
-                products=args.products,
-            )
-            _run_odoo(cmd, logdir / "bench-p1-driver.log", f"create {args.products} products")
-            created = json.loads((tmp / "out.json").read_text())["products"]
-            if created != args.products:
-                raise SystemExit(f"{created} products created instead of {args.products}")
-            _sql(python, pg, ["VACUUM ANALYZE"], db_without)
-            _sql(python, pg, [f'CREATE DATABASE "{db_with}" TEMPLATE "{db_without}"'])
-            cmd = [
-                *devenv.odoo_command(python, odoo, pg, db_with),
-                "-i",
-                ADDON,
-                "--without-demo=all",
-                "--stop-after-init",
-            ]
-            _run_odoo(cmd, logdir / "bench-p1-install.log", f"install {ADDON} in {db_with}")
-            _sql(python, pg, ["VACUUM ANALYZE"], db_with)
-            cmd = _driver_cmd(
-                python,
-                odoo,
-                pg,
-                tmp,
-                "measure",
-                db_without=db_without,
-                db_with=db_with,
-                products=args.products,
-                single=args.single,
-                repeat=args.repeat,
-                profile=args.profile,
-                tracking=args.tracking,
-            )
-            _run_odoo(cmd, logdir / "bench-p1-driver.log", "measure")
-            result = json.loads((tmp / "out.json").read_text())
-    finally:
-        if args.keep_db:
-            devenv.log(f"kept the databases {db_without} and {db_with}")
-        else:
-            for database in (db_with, db_without):
-                _sql(python, pg, [f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'])
+    options = _harness.forward(parser, args)
+    db_without, db_with = bench.names("without", "with")
+    deps = _harness.devenv.addon_dependencies((ADDON,))
+    with bench:
+        bench.create(db_without, deps, log="deps")
+        populate = [*options, "--phase", "populate"]
+        what = f"create {args.products} products"
+        created = bench.driver(__file__, db_without, populate, what)["products"]
+        if created != args.products:
+            raise SystemExit(f"{created} products created instead of {args.products}")
+        bench.sql(["VACUUM ANALYZE"], db_without)
+        bench.create(db_with, [ADDON], template=db_without)
+        bench.sql(["VACUUM ANALYZE"], db_with)
+        measure = [*options, "--phase", "measure", "--db-with", db_with]
+        result = bench.driver(__file__, db_without, measure)
     _print_results(result, args)
-    devenv.log(f"total {time.monotonic() - started:.0f}s")
+    bench.finish()
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--driver"]:
-        sys.exit(driver(sys.argv[2:]))
-    sys.exit(main())
+    sys.exit(_harness.entry(main, driver))

@@ -9,7 +9,7 @@ Goal: >= 10,000 shipment confirmations accepted by Amazon per sandbox hour, whil
 updates and order acknowledgements go out within the same 30 SubmitFeed an hour, with zero
 throttled calls. Seed 001's integration manages about 29 shipments an hour.
 
-Set-up. One database (``c1p3_<pid>``) gets integrator_base + amazon_integration (copied from
+Set-up. One database (``bench_p3_<pid>``) gets integrator_base + amazon_integration (copied from
 ``--template`` when given). The sandbox runs as a subprocess (``amazon_sandbox.testing.Sandbox``,
 ``--time-scale SCALE --payment-hold-minutes 1``); a fresh seller gets an account with
 ``sandbox_time_scale = SCALE``, ``auto_sync``, ``order_import_mode = --mode`` and short order
@@ -45,192 +45,61 @@ and the sandbox's throttle counters (``GET /admin/throttle``: throttled must be 
 
 Odoo 18 comes from ``$ODOO_PYTHON`` and PostgreSQL from ``PG*`` or a throwaway cluster
 (tools/devenv.py). Without an Odoo 18 the benchmark is skipped (exit 0). The database and the
-sandbox are removed at the end. The same file is the driver run inside Odoo (``--driver``).
+sandbox are removed at the end. The same file is the driver run inside Odoo (``--driver``);
+the set-up around the measure is bench/_harness.py's.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import logging
-import os
-import random
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import devenv  # noqa: E402
-from bench_p5_stock_latency import QuotaWaits, _parse_iso  # noqa: E402
+import _harness
 
 GOAL_PER_HOUR = 10_000
 FEEDS_PER_HOUR = 30
-ADDONS = ("integrator_base", "amazon_integration")
-SKU_PREFIX = "P3-"
 FULFILLMENT = "_POST_ORDER_FULFILLMENT_DATA_"
 MAX_ORDERS_PER_CALL = 500
 
 # ------------------------------------------------------------------------------------ driver
 
 
-def _log(message):
-    print(f"[p3] {message}", file=sys.stderr, flush=True)
+class Shipments(_harness.SandboxRun):
+    tag = "p3"
+    quota_models = ("amazon_catalog", "amazon_order_feeds", "amazon_order_import")
 
-
-class Harness:
     def __init__(self, args, registry):
-        from amazon_sandbox.testing import Sandbox
-
-        self.args = args
-        self.registry = registry
-        self.scale = args.scale
-        self.rng = random.Random(args.seed)
-        self._sandbox_dir = tempfile.TemporaryDirectory(prefix="p3-sandbox-")
-        self.box = Sandbox(
-            Path(self._sandbox_dir.name),
-            [
-                "--time-scale",
-                str(args.scale),
-                "--seed",
-                str(args.seed),
-                "--payment-hold-minutes",
-                "1",
-                "--log-level",
-                "WARNING",
-            ],
-        )
-        self.creds = self.box.new_seller()
-        self.seller = self.creds.seller_id
-        self.account_id = None
-        self.location_id = None
+        super().__init__(args, registry)
         self.products = []
         self.real = {"cron": 0.0, "validate": 0.0, "stock": 0.0, "orders": 0.0}
         self.counts = {"created": 0, "validated": 0, "refused": 0, "stock_changes": 0}
-        self.cron_runs = 0
-        self.cron_errors = 0
-        self.waits = QuotaWaits()
-        for name in ("amazon_catalog", "amazon_order_feeds", "amazon_order_import"):
-            logger = logging.getLogger(f"odoo.addons.amazon_integration.models.{name}")
-            logger.setLevel(logging.INFO)
-            logger.addHandler(self.waits)
-
-    def now(self):
-        return _parse_iso(self.box.admin("GET", "/admin/clock")["now"])
-
-    def stop(self):
-        self.box.stop()
-        self._sandbox_dir.cleanup()
-
-    def env(self, cr):
-        from odoo import SUPERUSER_ID, api
-
-        env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US", "tz": "UTC"})
-        env = api.Environment(cr, env.ref("base.user_admin").id, env.context)
-        return env(context=dict(env.context, tracking_disable=True, mail_create_nolog=True))
 
     # ---- set-up ------------------------------------------------------------------------
     def setup(self):
         args = self.args
         with self.registry.cursor() as cr:
             env = self.env(cr)
-            env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
-            warehouse = env["stock.warehouse"].search([], limit=1)
-            account = env["amazon.account"].create(
-                {
-                    "name": f"P3 {self.seller}",
-                    "environment": "sandbox",
-                    "sandbox_url": self.box.url,
-                    "marketplace_id": env.ref("amazon_integration.marketplace_us").id,
-                    "merchant_id": self.seller,
-                    "access_key": self.creds.access_key,
-                    "secret_key": self.creds.secret_key,
-                    "warehouse_ids": [(6, 0, warehouse.ids)],
-                    "sandbox_time_scale": self.scale,
-                    "auto_sync": True,
-                    "order_import_mode": args.mode,
-                    "order_report_lag_minutes": args.report_lag,
-                    "order_report_interval_minutes": args.report_interval,
-                }
+            account = self.create_account(
+                env,
+                order_import_mode=args.mode,
+                order_report_lag_minutes=args.report_lag,
+                order_report_interval_minutes=args.report_interval,
             )
-            self.account_id = account.id
-            self.location_id = warehouse.lot_stock_id.id
-            templates = env["product.template"].create(
-                [
-                    {
-                        "name": f"P3 product {n:04d}",
-                        "default_code": f"{SKU_PREFIX}{n:04d}",
-                        "type": "consu",
-                        "is_storable": True,
-                        "list_price": 10.0 + n % 50,
-                        "amazon_sell": True,
-                    }
-                    for n in range(args.products)
-                ]
-            )
-            Quant = env["stock.quant"].sudo()
-            for product in templates.product_variant_ids:
-                Quant._update_available_quantity(product, warehouse.lot_stock_id, 100_000)
-            cr.commit()
-            self.products = templates.product_variant_ids.ids
-            listings = env["amazon.listing"].search([("account_id", "=", account.id)])
-            if len(listings) != args.products:
-                raise SystemExit(f"{len(listings)} listings instead of {args.products}")
-            quantities = listings._amazon_quantities()
-            return {lst.seller_sku: int(quantities[lst.id]) for lst in listings}
-
-    def warm_up(self, expected):
-        """The cron until the sandbox shows every SKU with its quantity and price."""
-        deadline = time.monotonic() + self.args.warmup_timeout
-        started_at = self.now()
-        while time.monotonic() < deadline:
-            tick = time.monotonic()
-            self.cron()
-            rows = {
-                row["sku"]: row
-                for row in self.box.admin("GET", f"/admin/sellers/{self.seller}/catalog")
-            }
-            done = sum(
-                1
-                for sku, qty in expected.items()
-                if sku in rows and rows[sku]["quantity"] == qty and rows[sku]["price"]
-            )
-            if done == len(expected):
-                return (self.now() - started_at) / 60
-            time.sleep(max(0.0, 60 / self.scale - (time.monotonic() - tick)))
-        raise SystemExit(f"the catalog did not go out within {self.args.warmup_timeout} s")
+            products, listings = self.list_products(env, account, lambda: 100_000)
+            self.products = products.ids
+            return _harness.amazon_quantities(listings)
 
     # ---- the activities of a tick ------------------------------------------------------
     def cron(self):
-        from odoo import SUPERUSER_ID, api
-
         started = time.monotonic()
-        with self.registry.cursor() as cr:
-            cr.execute("SELECT last_sync_at FROM amazon_account WHERE id = %s", (self.account_id,))
-            before = cr.fetchone()[0]
-            try:
-                api.Environment(cr, SUPERUSER_ID, {})["amazon.account"]._cron_sync()
-                cr.commit()
-            except Exception:
-                cr.rollback()
-                self.cron_errors += 1
-                logging.getLogger(__name__).exception("cron failed")
-            cr.execute("SELECT last_sync_at FROM amazon_account WHERE id = %s", (self.account_id,))
-            self.cron_runs += cr.fetchone()[0] != before
+        super().cron()
         self.real["cron"] += time.monotonic() - started
 
     def order(self, count):
         started = time.monotonic()
         while count > 0:
             chunk = min(count, MAX_ORDERS_PER_CALL)
-            self.box.admin(
-                "POST",
-                f"/admin/sellers/{self.seller}/orders",
-                {"count": chunk, "seed": self.rng.randint(1, 10**9)},
-            )
+            self.place_orders(chunk)
             self.counts["created"] += chunk
             count -= chunk
         self.real["orders"] += time.monotonic() - started
@@ -258,15 +127,7 @@ class Harness:
         while time.monotonic() - started < budget:
             with self.registry.cursor() as cr:
                 env = self.env(cr)
-                pickings = env["stock.picking"].search(
-                    [
-                        ("sale_id.amazon_account_id", "=", self.account_id),
-                        ("picking_type_code", "=", "outgoing"),
-                        ("state", "=", "assigned"),
-                    ],
-                    order="id",
-                    limit=self.args.validate_batch,
-                )
+                pickings = self.ready_deliveries(env, "id", self.args.validate_batch)
                 if not pickings:
                     break
                 pickings.move_ids.filtered(lambda m: m.state == "assigned").picked = True
@@ -276,7 +137,7 @@ class Harness:
                 if result is not True:
                     cr.rollback()
                     self.counts["refused"] += len(pickings)
-                    _log(f"button_validate answered {result!r:.200}")
+                    self.log(f"button_validate answered {result!r:.200}")
                     break
                 cr.commit()
                 done += len(pickings)
@@ -323,7 +184,7 @@ class Harness:
                 cut_short = now < end
                 end = now
                 drain_end = now + args.drain_minutes * 60
-                _log(f"window closed after {(end - start) / 60:.1f} sandbox min; draining")
+                self.log(f"window closed after {(end - start) / 60:.1f} sandbox min; draining")
             if drain_end is None:
                 minutes = (now - last) / 60
                 last = now
@@ -342,7 +203,7 @@ class Harness:
             ticks += 1
             if ticks % 10 == 0:
                 ready, unsettled = self.pending()
-                _log(
+                self.log(
                     f"sandbox +{(now - start) / 60:.0f} min, real "
                     f"{time.monotonic() - real_start:.0f} s: {self.counts['created']} ordered, "
                     f"{self.counts['validated']} validated, {ready} ready, {unsettled} "
@@ -361,11 +222,11 @@ class Harness:
     # ---- results -----------------------------------------------------------------------
     def report(self, window):
         start, end = window["start"], window["end"]
-        feeds = self.box.admin("GET", f"/admin/sellers/{self.seller}/feeds")
+        feeds = self.feeds()
         by_type = {}
         fulfillment = []
         for feed in feeds:
-            submitted = _parse_iso(feed["submitted"])
+            submitted = _harness.parse_iso(feed["submitted"])
             summary = feed.get("summary") or {}
             row = by_type.setdefault(
                 feed["feed_type"],
@@ -380,14 +241,14 @@ class Harness:
                 fulfillment.append(
                     {
                         "submitted": submitted,
-                        "completed": feed["completed"] and _parse_iso(feed["completed"]),
+                        "completed": feed["completed"] and _harness.parse_iso(feed["completed"]),
                         "messages": feed["message_count"],
                         "successful": summary.get("successful"),
                         "with_error": summary.get("with_error", 0),
                     }
                 )
         fulfillment.sort(key=lambda f: f["submitted"])
-        orders = self.box.admin("GET", f"/admin/sellers/{self.seller}/orders")
+        orders = self.orders()
         statuses = {}
         for order in orders:
             statuses[order["status"]] = statuses.get(order["status"], 0) + 1
@@ -396,11 +257,13 @@ class Harness:
             for f in fulfillment
             if f["completed"] and start <= f["completed"] < end
         )
-        best_hour = _best_hour(
-            [(f["completed"], f["successful"] or 0) for f in fulfillment if f["completed"]],
-            start,
-            window["stop"],
-        )
+        best_hour = None  # the most accepted in 60 sandbox minutes from a feed's _DONE_
+        if window["stop"] - start >= 3600:
+            best_hour = _harness.best_window(
+                [(f["completed"], f["successful"] or 0) for f in fulfillment if f["completed"]],
+                3600,
+                until=window["stop"],
+            )
         with self.registry.cursor() as cr:
             cr.execute(
                 "SELECT count(*) FROM sale_order WHERE amazon_account_id = %s",
@@ -421,18 +284,12 @@ class Harness:
                 (self.account_id,),
             )
             acks = {str(k): v for k, v in cr.fetchall()}
-            cr.execute(
-                "SELECT bucket, calls_count, throttled_count FROM amazon_quota_bucket "
-                "WHERE account_id = %s ORDER BY bucket",
-                (self.account_id,),
-            )
-            buckets = [list(r) for r in cr.fetchall()]
+            buckets = [list(r) for r in _harness.quota_buckets(cr, self.account_id)]
             cr.execute(
                 "SELECT order_auto_path FROM amazon_account WHERE id = %s", (self.account_id,)
             )
             path = cr.fetchone()[0]
-        throttle = self.box.admin("GET", "/admin/throttle")
-        mine = [r for r in throttle["counters"] if r["seller_id"] == self.seller]
+        mine = self.throttle()
         return {
             "window": window,
             "by_type": by_type,
@@ -455,49 +312,19 @@ class Harness:
         }
 
 
-def _best_hour(completions, start, stop):
-    """The most shipments accepted in any 60 sandbox minutes inside [start, stop], each
-    window starting at a feed's completion (None when less than an hour was measured)."""
-    if stop - start < 3600:
-        return None
-    completions = sorted(completions)
-    best = 0
-    for first, _n in completions:
-        if first + 3600 > stop:
-            break
-        best = max(best, sum(n for when, n in completions if first <= when < first + 3600))
-    return best
+def _measure(args, registry):
+    with Shipments(args, registry) as run:
+        expected = run.setup()
+        run.log(f"{len(expected)} products; sandbox {run.box.url}, seller {run.seller}")
+        warmup = run.warm_up(expected)
+        window = run.measure()
+        result = run.report(window)
+    result["warmup_minutes"] = warmup
+    return result
 
 
 def driver(argv):
-    parser = _parser("bench_p3_shipments.py --driver")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--logfile", required=True)
-    parser.add_argument("--database", required=True)
-    args, odoo_args = parser.parse_known_args(argv)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import odoo
-
-    odoo.tools.config.parse_config(
-        [*odoo_args, "--logfile", args.logfile, "--log-level", "warn"], setup_logging=True
-    )
-    from odoo.modules.registry import Registry
-
-    harness = Harness(args, Registry(args.database))
-    try:
-        expected = harness.setup()
-        _log(f"{len(expected)} products; sandbox {harness.box.url}, seller {harness.seller}")
-        warmup = harness.warm_up(expected)
-        _log(f"catalog out after {warmup:.1f} sandbox min")
-        harness.box.admin("GET", "/admin/throttle")
-        window = harness.measure()
-        result = harness.report(window)
-        result["warmup_minutes"] = warmup
-    finally:
-        harness.stop()
-    Path(args.out).write_text(json.dumps(result))
-    return 0
+    return _harness.driver_main(argv, _harness.parser(__doc__, _options, driver=True), _measure)
 
 
 # ------------------------------------------------------------------------------------ parent
@@ -588,20 +415,26 @@ def _print_results(result, args):
         )
         shipped_rate = max(shipped_rate, best)
     met = shipped_rate >= GOAL_PER_HOUR and result["throttled_total"] == 0
-    print(
-        f"\nP3 verdict: {shipped_rate:.0f} shipments per sandbox hour vs goal >= "
-        f"{GOAL_PER_HOUR:,}, throttled {result['throttled_total']}: "
-        f"{'MET' if met else 'NOT MET'}"
+    _harness.print_verdict(
+        "P3",
+        met,
+        f"{shipped_rate:.0f} shipments per sandbox hour vs goal >= {GOAL_PER_HOUR:,}, "
+        f"throttled {result['throttled_total']}",
     )
 
 
-def _parser(prog=None):
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+def _options(parser):
     parser.add_argument("--orders", type=int, default=12_000, help="per sandbox hour")
-    parser.add_argument("--scale", type=float, default=60.0, help="sandbox --time-scale")
-    parser.add_argument("--sandbox-hours", type=float, default=1.0)
-    parser.add_argument("--products", type=int, default=200)
-    parser.add_argument("--changes-per-minute", type=float, default=3.0)
+    _harness.sandbox_options(
+        parser,
+        scale=60.0,
+        sandbox_hours=1.0,
+        products=200,
+        changes_per_minute=3.0,
+        drain_minutes=30.0,
+        warmup_timeout=300.0,
+        seed=3,
+    )
     parser.add_argument("--mode", choices=("auto", "api", "report"), default="auto")
     parser.add_argument("--report-lag", type=int, default=10, help="minutes")
     parser.add_argument("--report-interval", type=int, default=5, help="minutes")
@@ -609,88 +442,15 @@ def _parser(prog=None):
     parser.add_argument(
         "--validate-seconds", type=float, default=3.0, help="real validation time per tick"
     )
-    parser.add_argument("--drain-minutes", type=float, default=30.0)
     parser.add_argument("--max-real-seconds", type=float, default=480.0)
-    parser.add_argument("--warmup-timeout", type=float, default=300.0, help="real seconds")
-    parser.add_argument("--seed", type=int, default=3)
-    return parser
 
 
 def main(argv=None):
-    parser = _parser()
-    parser.add_argument("--template", help="a database with the dependencies (e.g. tmpl_deps)")
-    parser.add_argument("--keep-db", action="store_true")
+    parser = _harness.parser(__doc__, _options, database=True)
     args = parser.parse_args(argv)
-    if args.scale <= 0 or args.sandbox_hours <= 0 or args.products < 1 or args.orders < 1:
-        parser.error("--scale, --sandbox-hours, --products and --orders must be positive")
-    odoo, reason = devenv.find_odoo()
-    if not odoo:
-        print(f"P3 skipped: {reason}")
-        return 0
-    pg, reason = devenv.postgres()
-    if not pg:
-        print(f"P3 skipped: {reason}")
-        return 0
-    python = devenv.ensure_odoo_venv(odoo)
-    devenv.CACHE.mkdir(exist_ok=True)
-    logdir = devenv.CACHE
-    for name in ("install", "driver"):
-        (logdir / f"bench-p3-{name}.log").unlink(missing_ok=True)
-    database = f"c1p3_{os.getpid()}"
-    devenv.log(f"Odoo {odoo.version}, {pg.description}; database {database}")
-    started = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            if args.template:
-                devenv.sql(
-                    python,
-                    pg,
-                    [f'CREATE DATABASE "{database}" TEMPLATE "{args.template}"'],
-                    attempts=10,
-                )
-                modules = ",".join(ADDONS)
-            else:
-                modules = ",".join([*devenv.addon_dependencies(ADDONS), *ADDONS])
-            cmd = [
-                *devenv.odoo_command(python, odoo, pg, database),
-                "-i",
-                modules,
-                "--without-demo=all",
-                "--stop-after-init",
-            ]
-            devenv.run_odoo(cmd, logdir / "bench-p3-install.log", f"install {modules}")
-            forwarded = []
-            for action in parser._actions:
-                if action.dest in ("help", "template", "keep_db"):
-                    continue
-                forwarded += [action.option_strings[0], getattr(args, action.dest)]
-            cmd = [
-                python,
-                Path(__file__).resolve(),
-                "--driver",
-                "--out",
-                tmp / "out.json",
-                "--database",
-                database,
-                *forwarded,
-                *pg.odoo_args(),
-                "--addons-path",
-                odoo.addons_path,
-            ]
-            devenv.run_odoo(cmd, logdir / "bench-p3-driver.log", "measure")
-            result = json.loads((tmp / "out.json").read_text())
-    finally:
-        if args.keep_db:
-            devenv.log(f"kept the database {database}")
-        else:
-            devenv.sql(python, pg, [f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'])
-    _print_results(result, args)
-    devenv.log(f"total {time.monotonic() - started:.0f}s")
-    return 0
+    _harness.require_positive(parser, args, "scale", "sandbox_hours", "products", "orders")
+    return _harness.run_odoo_bench("P3", __file__, parser, args, _print_results)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--driver"]:
-        sys.exit(driver(sys.argv[2:]))
-    sys.exit(main())
+    sys.exit(_harness.entry(main, driver))

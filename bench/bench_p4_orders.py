@@ -27,29 +27,19 @@ One database with integrator_base and amazon_integration (installed, or copied f
   pairs present more than once in the database (goal 0).
 
 Odoo 18 comes from ``$ODOO_PYTHON`` and PostgreSQL from ``PG*`` or a throwaway cluster
-(tools/devenv.py), as for bench_p1_capture.py. The database is dropped at the end.
+(tools/devenv.py), as for bench_p1_capture.py. Without an Odoo 18 the benchmark is skipped
+(exit 0). The database (``bench_p4_<pid>``) is dropped at the end. The same file is the driver
+run inside Odoo (``--driver``); the set-up around the measure is bench/_harness.py's.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
-import tempfile
 import time
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+import _harness
 
-import devenv  # noqa: E402
-
-_run = devenv.run_odoo
-_sql = devenv.sql
-
-ADDONS = ("integrator_base", "amazon_integration")
 GOAL_PER_HOUR = 10_000
 GOAL_PER_SECOND = 20
 IMPORTABLE = ("Unshipped", "PartiallyShipped", "Shipped")
@@ -59,19 +49,11 @@ SKUS = [f"DEMO-SKU-{n:03d}" for n in range(1, 41)]
 # ------------------------------------------------------------------------------------ driver
 
 
-def _log(message):
-    print(f"[p4] {message}", file=sys.stderr, flush=True)
+_log = _harness.progress("p4")
 
 
 def _env(cr):
-    from odoo import SUPERUSER_ID, api
-
-    return api.Environment(cr, SUPERUSER_ID, {"lang": "en_US", "tz": "UTC"})
-
-
-def _server_now(sandbox):
-    now = sandbox.admin("GET", "/admin/clock")["now"]
-    return datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()
+    return _harness.odoo_env(cr, admin=False)
 
 
 def _setup(registry, sandbox, creds, name, scale, mode):
@@ -97,25 +79,21 @@ def _setup(registry, sandbox, creds, name, scale, mode):
                 env["stock.quant"].with_context(
                     integrator_no_capture=True
                 )._update_available_quantity(product, stock, 1_000_000)
-        account = env["amazon.account"].create(
-            {
-                "name": name,
-                "environment": "sandbox",
-                "sandbox_url": sandbox.url,
-                "sandbox_time_scale": scale,
-                "marketplace_id": env.ref("amazon_integration.marketplace_us").id,
-                "merchant_id": creds.seller_id,
-                "access_key": creds.access_key,
-                "secret_key": creds.secret_key,
-                "warehouse_ids": [(6, 0, env["stock.warehouse"].search([], limit=1).ids)],
-                "sync_interval": 60,
-                "order_import_mode": mode,
-                # the sandbox's payment hold is 30 minutes (Amazon's: up to about 90)
-                "order_report_lag_minutes": 45,
-                "order_report_interval_minutes": 10,
-            }
+        account = _harness.create_account(
+            env,
+            sandbox,
+            creds,
+            name,
+            scale,
+            sync_interval=60,
+            order_import_mode=mode,
+            # the sandbox's payment hold is 30 minutes (Amazon's: up to about 90)
+            order_report_lag_minutes=45,
+            order_report_interval_minutes=10,
         )
-        account.write({"clock_server_ref": _server_now(sandbox), "clock_local_ref": time.time()})
+        account.write(
+            {"clock_server_ref": _harness.sandbox_clock(sandbox), "clock_local_ref": time.time()}
+        )
         cr.commit()
         return account.id
 
@@ -152,14 +130,14 @@ def _remote_importable(sandbox, creds):
 
 def _throughput(registry, sandbox, args):
     creds = sandbox.new_seller()
-    account_id = _setup(registry, sandbox, creds, "P4 throughput", args.time_scale, args.mode)
-    start = _server_now(sandbox)
+    account_id = _setup(registry, sandbox, creds, "P4 throughput", args.scale, args.mode)
+    start = _harness.sandbox_clock(sandbox)
     batches = 12
     per_batch = [
         args.orders // batches + (1 if n < args.orders % batches else 0) for n in range(12)
     ]
     generated = 0
-    interval_real = 60 / args.time_scale
+    interval_real = 60 / args.scale
     deadline = start + 3600 + args.drain_minutes * 60
     in_first_hour = None
     step_seconds = 0.0
@@ -169,7 +147,7 @@ def _throughput(registry, sandbox, args):
     finished_at = None
     while True:
         tick = time.monotonic()
-        now = _server_now(sandbox)
+        now = _harness.sandbox_clock(sandbox)
         while generated < batches and now >= start + generated * 300:
             sandbox.admin(
                 "POST",
@@ -183,7 +161,7 @@ def _throughput(registry, sandbox, args):
         steps += 1
         paths.add(path)
         errors += step_errors
-        now = _server_now(sandbox)
+        now = _harness.sandbox_clock(sandbox)
         if in_first_hour is None and now >= start + 3600:
             in_first_hour = _count(registry, account_id)
             _log(f"first sandbox hour: {in_first_hour} orders imported")
@@ -214,24 +192,20 @@ def _throughput(registry, sandbox, args):
         )
         created = [float(r[0]) for r in cr.fetchall()]
     with registry.cursor() as cr:
-        cr.execute(
-            "SELECT bucket, calls_count, throttled_count FROM amazon_quota_bucket "
-            "WHERE account_id = %s ORDER BY bucket",
-            (account_id,),
-        )
-        calls = {bucket: [count, throttled] for bucket, count, throttled in cr.fetchall()}
-    rows = [
-        r
-        for r in sandbox.admin("GET", "/admin/throttle")["counters"]
-        if r["seller_id"] == creds.seller_id
-    ]
+        calls = {
+            bucket: [count, throttled]
+            for bucket, count, throttled in _harness.quota_buckets(cr, account_id)
+        }
+    rows = _harness.seller_throttle(sandbox, creds.seller_id)
     return {
         "generated": len(orders),
         "importable": len(importable),
         "imported": imported,
         "in_first_hour": in_first_hour,
-        "best_hour": _most_in_window(created, 3600 / args.time_scale),
-        "sandbox_minutes": ((finished_at or _server_now(sandbox)) - start) / 60,
+        # the most sale orders created in any 60 sandbox minutes (orders arrive over one
+        # sandbox hour and are paid 30 minutes later, so the first hour only sees half)
+        "best_hour": _harness.best_window([(t, 1) for t in created], 3600 / args.scale),
+        "sandbox_minutes": ((finished_at or _harness.sandbox_clock(sandbox)) - start) / 60,
         "finished": finished_at is not None,
         "throttled": sum(r["throttled"] + r["quota_exceeded"] for r in rows),
         "sandbox_calls": {r["operation"]: r["allowed"] for r in rows},
@@ -245,23 +219,11 @@ def _throughput(registry, sandbox, args):
     }
 
 
-def _most_in_window(stamps, width):
-    """The most sorted ``stamps`` (real seconds) inside any window of ``width`` seconds: the
-    orders imported in the best sandbox hour (orders arrive over one sandbox hour and are
-    paid 30 minutes later, so the first hour only sees half of them)."""
-    best = first = 0
-    for last, stamp in enumerate(stamps):
-        while stamp - stamps[first] >= width:
-            first += 1
-        best = max(best, last - first + 1)
-    return best
-
-
 def _speed(registry, sandbox, args):
     from odoo.addons.amazon_integration.models.amazon_order_import import from_json
 
     creds = sandbox.new_seller()
-    account_id = _setup(registry, sandbox, creds, "P4 speed", args.time_scale, "api")
+    account_id = _setup(registry, sandbox, creds, "P4 speed", args.scale, "api")
     sandbox.admin(
         "POST", f"/admin/sellers/{creds.seller_id}/orders", {"count": args.speed_orders, "seed": 9}
     )
@@ -338,8 +300,7 @@ def _bare_odoo(registry, account_id):
     started = time.perf_counter()
     for start in range(0, len(specs), 200):
         with registry.cursor() as cr:
-            env = _env(cr)
-            env = env(context=dict(env.context, tracking_disable=True))
+            env = _harness.odoo_env(cr, admin=False, tracking_disable=True)
             created = env["sale.order"]
             for spec in specs[start : start + 200]:
                 buyer = env["res.partner"].create(spec["buyer"])
@@ -396,54 +357,29 @@ def _replay(registry, sandbox, throughput, args):
                 )
             if not busy:
                 break
-            time.sleep(60 / args.time_scale)
+            time.sleep(60 / args.scale)
     return {"created_by_replays": _count(registry, account_id) - before}
 
 
-def driver(argv):
-    parser = argparse.ArgumentParser(prog="bench_p4_orders.py --driver", allow_abbrev=False)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--logfile", required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--orders", type=int, default=3000)
-    parser.add_argument("--speed-orders", type=int, default=1000)
-    parser.add_argument("--time-scale", type=float, default=30.0)
-    parser.add_argument("--drain-minutes", type=float, default=90.0)
-    parser.add_argument("--mode", default="auto")
-    args, odoo_args = parser.parse_known_args(argv)
-    import odoo
-
-    odoo.tools.config.parse_config(
-        [*odoo_args, "--logfile", args.logfile, "--log-level", "info"], setup_logging=True
-    )
-    from odoo.modules.registry import Registry
-
-    sys.path.insert(0, str(ROOT))
-    from amazon_sandbox.testing import Sandbox
-
-    registry = Registry(args.database)
-    with tempfile.TemporaryDirectory(prefix="p4-sandbox-") as tmp:
-        sandbox = Sandbox(
-            Path(tmp),
-            ["--seed", "4", "--time-scale", str(args.time_scale), "--log-level", "WARNING"],
-        )
-        try:
-            _log(f"sandbox at {sandbox.url}, time scale {args.time_scale}")
-            speed = _speed(registry, sandbox, args)
-            _log(f"speed: {speed['per_second']:.1f} orders/s")
-            throughput = _throughput(registry, sandbox, args)
-            _log(f"throughput: {throughput['imported']} imported")
-            replay = _replay(registry, sandbox, throughput, args)
-        finally:
-            sandbox.stop()
-    result = {
+def _measure(args, registry):
+    with _harness.sandbox(seed=4, time_scale=args.scale, prefix="p4-sandbox-") as sandbox:
+        _log(f"sandbox at {sandbox.url}, time scale {args.scale}")
+        speed = _speed(registry, sandbox, args)
+        _log(f"speed: {speed['per_second']:.1f} orders/s")
+        throughput = _throughput(registry, sandbox, args)
+        _log(f"throughput: {throughput['imported']} imported")
+        replay = _replay(registry, sandbox, throughput, args)
+    return {
         "speed": speed,
         "throughput": throughput,
         "replay": replay,
         "duplicates": _duplicates(registry),
     }
-    Path(args.out).write_text(json.dumps(result, default=str))
-    return 0
+
+
+def driver(argv):
+    parser = _harness.parser(__doc__, _options, driver=True)
+    return _harness.driver_main(argv, parser, _measure, log_level="info")
 
 
 # ------------------------------------------------------------------------------------ parent
@@ -452,7 +388,7 @@ def driver(argv):
 def _print(result, args):
     speed, tp, replay = result["speed"], result["throughput"], result["replay"]
     hours = max(tp["sandbox_minutes"], 1) / 60
-    print(f"\nP4: order import, sandbox time scale {args.time_scale:g}, mode {args.mode}")
+    print(f"\nP4: order import, sandbox time scale {args.scale:g}, mode {args.mode}")
     print(
         f"  generated {tp['generated']} orders over one sandbox hour, {tp['importable']} "
         f"importable (the rest canceled by buyers)"
@@ -508,89 +444,21 @@ def _print(result, args):
         and speed["per_second"] >= GOAL_PER_SECOND
         and not (replay["created_by_replays"] or speed["again_created"] or result["duplicates"])
     )
-    print(f"\nP4/R2 verdict: {'MET' if ok else 'NOT MET'} (see the figures above)")
+    _harness.print_verdict("P4/R2", ok, note=" (see the figures above)")
+
+
+def _options(parser):
+    parser.add_argument("--orders", type=int, default=3000)
+    parser.add_argument("--speed-orders", type=int, default=1000)
+    _harness.sandbox_options(parser, scale=30.0, scale_flag="--time-scale", drain_minutes=90.0)
+    parser.add_argument("--mode", choices=("auto", "api", "report"), default="auto")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=3000)
-    parser.add_argument("--speed-orders", type=int, default=1000)
-    parser.add_argument("--time-scale", type=float, default=30.0)
-    parser.add_argument("--drain-minutes", type=float, default=90.0)
-    parser.add_argument("--mode", choices=("auto", "api", "report"), default="auto")
-    parser.add_argument("--template", help="copy this database (dependencies installed)")
-    parser.add_argument("--keep-db", action="store_true")
+    parser = _harness.parser(__doc__, _options, database=True)
     args = parser.parse_args(argv)
-    odoo, reason = devenv.find_odoo()
-    if not odoo:
-        print(f"P4 skipped: {reason}")
-        return 0
-    pg, reason = devenv.postgres()
-    if not pg:
-        print(f"P4 skipped: {reason}")
-        return 0
-    python = devenv.ensure_odoo_venv(odoo)
-    devenv.CACHE.mkdir(exist_ok=True)
-    logdir = devenv.CACHE
-    database = f"bench_p4_{os.getpid()}"
-    started = time.monotonic()
-    try:
-        if args.template:
-            _sql(python, pg, [f'CREATE DATABASE "{database}" TEMPLATE "{args.template}"'])
-            modules = ",".join(ADDONS)
-        else:
-            modules = ",".join([*devenv.addon_dependencies(ADDONS), *ADDONS])
-        cmd = [
-            *devenv.odoo_command(python, odoo, pg, database),
-            "-i",
-            modules,
-            "--without-demo=all",
-            "--stop-after-init",
-        ]
-        _run(cmd, logdir / "bench-p4-install.log", f"install {modules}")
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "out.json"
-            cmd = [
-                python,
-                Path(__file__).resolve(),
-                "--driver",
-                "--out",
-                out,
-                "--database",
-                database,
-                "--orders",
-                args.orders,
-                "--speed-orders",
-                args.speed_orders,
-                "--time-scale",
-                args.time_scale,
-                "--drain-minutes",
-                args.drain_minutes,
-                "--mode",
-                args.mode,
-                *pg.odoo_args(),
-                "--addons-path",
-                odoo.addons_path,
-            ]
-            logfile = logdir / "bench-p4-driver.log"
-            code = devenv.run(
-                [*cmd, "--logfile", logfile], env=dict(os.environ, TZ="UTC")
-            ).returncode
-            if code:
-                tail = "\n".join(Path(logfile).read_text(errors="replace").splitlines()[-30:])
-                raise SystemExit(f"driver failed (exit {code}), see {logfile}:\n{tail}")
-            result = json.loads(out.read_text())
-    finally:
-        if args.keep_db:
-            devenv.log(f"kept the database {database}")
-        else:
-            _sql(python, pg, [f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'])
-    _print(result, args)
-    devenv.log(f"total {time.monotonic() - started:.0f}s")
-    return 0
+    return _harness.run_odoo_bench("P4", __file__, parser, args, _print)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--driver"]:
-        sys.exit(driver(sys.argv[2:]))
-    sys.exit(main())
+    sys.exit(_harness.entry(main, driver))

@@ -10,7 +10,7 @@ sandbox's catalog shows that quantity for the SKU, at DEFAULT settings (account 
 with zero throttled calls. For comparison: seed 001's integration sends stock hourly, common
 multichannel tools every 15 minutes.
 
-Set-up. One database (``b5p5_<pid>``) gets integrator_base + amazon_integration: copied from
+Set-up. One database (``bench_p5_<pid>``) gets integrator_base + amazon_integration: copied from
 ``--template`` (a database with the dependencies installed, e.g. ``tmpl_deps``) when given,
 else the dependencies are installed with the addons. The sandbox runs as a subprocess
 (``amazon_sandbox.testing.Sandbox``) with ``--time-scale SCALE`` and ``--payment-hold-minutes
@@ -64,48 +64,24 @@ the sandbox's throttle counters for the seller (``GET /admin/throttle``): thrott
 Odoo 18 comes from ``$ODOO_PYTHON`` and PostgreSQL from ``PG*`` or a throwaway cluster
 (tools/devenv.py). Without an Odoo 18 the benchmark is skipped (exit 0). The database and the
 sandbox (data directory included) are removed at the end. The same file is the driver run
-inside Odoo (``--driver``).
+inside Odoo (``--driver``); the set-up around the measure is bench/_harness.py's.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
-import logging
 import math
-import os
-import random
 import statistics
 import sys
-import tempfile
 import time
-from datetime import datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-import devenv  # noqa: E402
-
-_run_odoo = devenv.run_odoo
-_sql = devenv.sql
+import _harness
 
 GOAL_MINUTES = 5.0
-ADDONS = ("integrator_base", "amazon_integration")
-SKU_PREFIX = "P5-"
 ORDERS_PER_BATCH = 2
 
 # ------------------------------------------------------------------------------------ driver
 # Runs in the Odoo virtualenv (``--driver``): everything importing odoo stays in here.
-
-
-def _log(message):
-    print(f"[p5] {message}", file=sys.stderr, flush=True)
-
-
-def _parse_iso(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def _percentile(values, fraction):
@@ -117,37 +93,13 @@ def _percentile(values, fraction):
     return ordered[rank - 1]
 
 
-class QuotaWaits(logging.Handler):
-    """Counts the connector's 'quota exhausted' notices (AmazonQuotaWait) by operation."""
+class StockLatency(_harness.SandboxRun):
+    tag = "p5"
+    quota_models = ("amazon_catalog",)
 
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.counts = {}
-
-    def emit(self, record):
-        text = record.getMessage()
-        if "quota exhausted" in text:
-            operation = text.split(": ", 1)[-1].split(":", 1)[0].strip()
-            self.counts[operation] = self.counts.get(operation, 0) + 1
-
-
-class Harness:
     def __init__(self, args, registry):
-        from amazon_sandbox.testing import Sandbox
-
-        self.args = args
-        self.registry = registry
-        self.scale = args.scale
-        self.rng = random.Random(args.seed)
-        self._sandbox_dir = tempfile.TemporaryDirectory(prefix="p5-sandbox-")
-        sandbox_args = ["--time-scale", str(args.scale), "--seed", str(args.seed)]
-        sandbox_args += ["--payment-hold-minutes", "1"]
-        self.box = Sandbox(Path(self._sandbox_dir.name), sandbox_args)
-        self.creds = self.box.new_seller()
-        self.seller = self.creds.seller_id
+        super().__init__(args, registry)
         self._anchor()
-        self.account_id = None
-        self.location_id = None
         self.products = {}  # sku -> product id
         self.listings = {}  # sku -> listing id
         self.history = {}  # sku -> quantities the SKU was ever expected to have
@@ -158,11 +110,6 @@ class Harness:
         self.measuring = False
         self.order_feeds = {"batches": 0, "created": 0, "pickings_done": 0}
         self.next_order_at = None
-        self.cron_errors = 0
-        self.waits = QuotaWaits()
-        catalog_logger = logging.getLogger("odoo.addons.amazon_integration.models.amazon_catalog")
-        catalog_logger.setLevel(logging.INFO)
-        catalog_logger.addHandler(self.waits)
 
     # ---- clocks ------------------------------------------------------------------------
     def _anchor(self):
@@ -170,125 +117,51 @@ class Harness:
         clock = self.box.admin("GET", "/admin/clock")
         after = time.time()
         self._real0 = (before + after) / 2
-        self._sbx0 = _parse_iso(clock["now"])
+        self._sbx0 = _harness.parse_iso(clock["now"])
 
-    def sbx(self, real=None):
-        """Sandbox time (epoch seconds) at real time ``real`` (now by default)."""
+    def now(self, real=None):
+        """Sandbox time (epoch seconds) at real time ``real`` (now by default), reckoned
+        from the scale (``clock()`` asks the sandbox)."""
         real = time.time() if real is None else real
         return self._sbx0 + (real - self._real0) * self.scale
 
-    def sbx_clock(self):
-        return _parse_iso(self.box.admin("GET", "/admin/clock")["now"])
-
-    def stop(self):
-        self.box.stop()
-        self._sandbox_dir.cleanup()
-
     # ---- Odoo --------------------------------------------------------------------------
-    def env(self, cr, user="admin"):
-        from odoo import SUPERUSER_ID, api
-
-        env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US", "tz": "UTC"})
-        if user == "admin":
-            env = api.Environment(cr, env.ref("base.user_admin").id, env.context)
-        return env(context=dict(env.context, tracking_disable=True, mail_create_nolog=True))
-
     def setup(self):
-        args = self.args
         with self.registry.cursor() as cr:
             env = self.env(cr)
-            env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
-            warehouse = env["stock.warehouse"].search([], limit=1)
-            account = env["amazon.account"].create(
-                {
-                    "name": f"P5 {self.seller}",
-                    "environment": "sandbox",
-                    "sandbox_url": self.box.url,
-                    "marketplace_id": env.ref("amazon_integration.marketplace_us").id,
-                    "merchant_id": self.seller,
-                    "access_key": self.creds.access_key,
-                    "secret_key": self.creds.secret_key,
-                    "warehouse_ids": [(6, 0, warehouse.ids)],
-                    "sandbox_time_scale": self.scale,
-                    "auto_sync": True,
-                }
-            )
-            self.account_id = account.id
-            self.location_id = warehouse.lot_stock_id.id
+            account = self.create_account(env)
             categ = env["product.category"].create({"name": "P5 benchmark"})
-            templates = env["product.template"].create(
-                [
-                    {
-                        "name": f"P5 product {n:04d}",
-                        "default_code": f"{SKU_PREFIX}{n:04d}",
-                        "type": "consu",
-                        "is_storable": True,
-                        "list_price": 10.0 + n % 50,
-                        "categ_id": categ.id,
-                        "amazon_sell": True,
-                    }
-                    for n in range(args.products)
-                ]
+            _products, listings = self.list_products(
+                env, account, lambda: self.rng.randint(5, 200), categ_id=categ.id
             )
-            Quant = env["stock.quant"].sudo()
-            location = warehouse.lot_stock_id
-            for product in templates.product_variant_ids:
-                Quant._update_available_quantity(product, location, self.rng.randint(5, 200))
-            cr.commit()
-            listings = env["amazon.listing"].search([("account_id", "=", account.id)])
             self.listings = {lst.seller_sku: lst.id for lst in listings}
             self.products = {lst.seller_sku: lst.product_id.id for lst in listings}
-            quantities = listings._amazon_quantities()
-            expected = {lst.seller_sku: int(quantities[lst.id]) for lst in listings}
+            expected = _harness.amazon_quantities(listings)
         for sku, quantity in expected.items():
             self.history[sku] = {quantity}
         self.expected = dict(expected)
-        if len(self.listings) != args.products:
-            raise SystemExit(f"{len(self.listings)} listings instead of {args.products}")
         return expected
 
-    def last_sync(self, cr):
-        cr.execute("SELECT last_sync_at FROM amazon_account WHERE id = %s", (self.account_id,))
-        return cr.fetchone()[0]
-
     def cron(self):
-        """What the cron runs, in its own cursor; notes whether the account ran."""
-        from odoo import SUPERUSER_ID, api
-
-        started = self.sbx()
-        with self.registry.cursor() as cr:
-            before = self.last_sync(cr)
-            try:
-                api.Environment(cr, SUPERUSER_ID, {})["amazon.account"]._cron_sync()
+        """What the cron runs, in its own cursor; notes when the account ran."""
+        started = self.now()
+        if not super().cron():
+            return
+        self.runs.append(started)
+        if self.args.interval_clock == "sandbox":
+            with self.registry.cursor() as cr:
+                env = _harness.odoo_env(cr, admin=False)
+                account = env["amazon.account"].browse(self.account_id)
+                shift = account.sync_interval * (1 - 1 / self.scale)
+                cr.execute(
+                    "UPDATE amazon_account SET last_sync_at = last_sync_at - "
+                    "make_interval(secs => %s) WHERE id = %s",
+                    (shift, self.account_id),
+                )
                 cr.commit()
-            except Exception:
-                cr.rollback()
-                self.cron_errors += 1
-                logging.getLogger(__name__).exception("cron failed")
-                return
-            after = self.last_sync(cr)
-            ran = after and after != before
-            if ran:
-                self.runs.append(started)
-                if self.args.interval_clock == "sandbox":
-                    interval = api.Environment(cr, SUPERUSER_ID, {})["amazon.account"].browse(
-                        self.account_id
-                    )
-                    shift = interval.sync_interval * (1 - 1 / self.scale)
-                    cr.execute(
-                        "UPDATE amazon_account SET last_sync_at = last_sync_at - "
-                        "make_interval(secs => %s) WHERE id = %s",
-                        (shift, self.account_id),
-                    )
-                    cr.commit()
-        if ran:
-            self.track_orders(started)
+        self.track_orders(started)
 
     # ---- sandbox -----------------------------------------------------------------------
-    def catalog(self):
-        rows = self.box.admin("GET", f"/admin/sellers/{self.seller}/catalog")
-        return {row["sku"]: row for row in rows}
-
     def sku_row(self, sku):
         return self.box.admin("GET", f"/admin/sellers/{self.seller}/catalog/{sku}", expect=None)
 
@@ -299,7 +172,7 @@ class Harness:
                 self._visible(change, row)
 
     def _visible(self, change, row):
-        updated = _parse_iso(row["updated"])
+        updated = _harness.parse_iso(row["updated"])
         change["visible_at"] = max(updated, change["committed_at"])
         change["stale_stamp"] = updated < change["committed_at"]
         change["latency"] = change["visible_at"] - change["committed_at"]
@@ -323,7 +196,7 @@ class Harness:
                 product, location, target - current
             )
             cr.commit()
-            committed_at = self.sbx_clock()
+            committed_at = self.clock()
             listing.invalidate_recordset()
             env["stock.quant"].invalidate_model()
             expected = int(listing._amazon_quantities()[listing.id])
@@ -337,16 +210,10 @@ class Harness:
         if self.next_order_at is None or now < self.next_order_at:
             return
         self.next_order_at = now + self.args.order_feed_minutes * 60
-        started = self.sbx()
+        started = self.now()
         with self.registry.cursor() as cr:
             env = self.env(cr)
-            pickings = env["stock.picking"].search(
-                [
-                    ("sale_id.amazon_account_id", "=", self.account_id),
-                    ("picking_type_code", "=", "outgoing"),
-                    ("state", "=", "assigned"),
-                ]
-            )
+            pickings = self.ready_deliveries(env)
             for picking in pickings:
                 for move in picking.move_ids:
                     move.quantity = move.product_uom_qty
@@ -356,19 +223,14 @@ class Harness:
         self.order_feeds["pickings_done"] += len(pickings)
         self.order_feeds["batches"] += 1
         self.track_orders(started)
-        self.box.admin(
-            "POST",
-            f"/admin/sellers/{self.seller}/orders",
-            {"count": ORDERS_PER_BATCH, "seed": self.rng.randint(1, 10**9)},
-        )
+        self.place_orders(ORDERS_PER_BATCH)
         self.order_feeds["created"] += ORDERS_PER_BATCH
 
     def quantities(self):
         with self.registry.cursor() as cr:
             env = self.env(cr)
             listings = env["amazon.listing"].browse(list(self.listings.values()))
-            quantities = listings._amazon_quantities()
-            return {lst.seller_sku: int(quantities[lst.id]) for lst in listings}
+            return _harness.amazon_quantities(listings)
 
     def track_orders(self, committed_at):
         """Quantities that changed without a stock change of ours: orders (reservations,
@@ -401,36 +263,12 @@ class Harness:
         self.open[sku] = change
 
     # ---- phases ------------------------------------------------------------------------
-    def tick_sleep(self, started):
-        period = 60.0 / self.scale
-        time.sleep(max(0.0, period - (time.monotonic() - started)))
-
-    def warm_up(self, expected):
-        """Run the cron until the sandbox shows every SKU with its quantity."""
-        deadline = time.monotonic() + self.args.warmup_timeout
-        started_at = self.sbx()
-        while time.monotonic() < deadline:
-            started = time.monotonic()
-            self.cron()
-            rows = self.catalog()
-            done = sum(
-                1
-                for sku, qty in expected.items()
-                if sku in rows and rows[sku]["quantity"] == qty and rows[sku]["price"]
-            )
-            if done == len(expected):
-                minutes = (self.sbx() - started_at) / 60
-                _log(f"catalog out: {done} SKUs in the sandbox after {minutes:.1f} sandbox min")
-                return minutes
-            self.tick_sleep(started)
-        raise SystemExit(f"the catalog did not go out within {self.args.warmup_timeout} s")
-
     def measure(self):
         args = self.args
         self.order_feeds = {"batches": 0, "created": 0, "pickings_done": 0}
         self.measuring = True
-        self.next_order_at = self.sbx()
-        start = self.sbx()
+        self.next_order_at = self.now()
+        start = self.now()
         end = start + args.sandbox_hours * 3600
         drain_end = end + args.drain_minutes * 60
         due_changes = 0.0
@@ -439,7 +277,7 @@ class Harness:
         slow_ticks = 0
         while True:
             started = time.monotonic()
-            now = self.sbx()
+            now = self.now()
             if now >= end and (not self.open or now >= drain_end):
                 break
             if now < end:
@@ -448,7 +286,7 @@ class Harness:
                 while due_changes >= 1:
                     self.change_stock()
                     due_changes -= 1
-                self.orders_tick(self.sbx())
+                self.orders_tick(self.now())
             else:
                 self.measuring = False  # drain: later changes only supersede open ones
             self.cron()
@@ -458,16 +296,16 @@ class Harness:
                 slow_ticks += 1
             if ticks % max(1, int(10 * self.scale / 60)) == 0:
                 done = sum(1 for c in self.changes if "latency" in c)
-                _log(
-                    f"sandbox +{(self.sbx() - start) / 60:.0f} min: {len(self.changes)} "
+                self.log(
+                    f"sandbox +{(self.now() - start) / 60:.0f} min: {len(self.changes)} "
                     f"changes, {done} visible, {len(self.open)} open"
                 )
-            self.tick_sleep(started)
-        return start, end, self.sbx(), ticks, slow_ticks
+            self.sleep_rest(started)
+        return start, end, self.now(), ticks, slow_ticks
 
     def feeds_report(self, start, stop):
         """The seller's feeds from the sandbox, and which inventory feed carried each SKU."""
-        feeds = self.box.admin("GET", f"/admin/sellers/{self.seller}/feeds")
+        feeds = self.feeds()
         with self.registry.cursor() as cr:
             cr.execute(
                 """SELECT f.submission_id, m.seller_sku FROM amazon_feed_message m
@@ -478,26 +316,21 @@ class Harness:
             skus_by_feed = {}
             for submission_id, sku in cr.fetchall():
                 skus_by_feed.setdefault(str(submission_id), set()).add(sku)
-            cr.execute(
-                "SELECT bucket, calls_count, throttled_count FROM amazon_quota_bucket "
-                "WHERE account_id = %s ORDER BY bucket",
-                (self.account_id,),
-            )
             buckets = [
                 {"bucket": b, "calls": calls, "throttled": throttled}
-                for b, calls, throttled in cr.fetchall()
+                for b, calls, throttled in _harness.quota_buckets(cr, self.account_id)
             ]
         inventory = []
         by_type = {}
         for feed in feeds:
-            submitted = _parse_iso(feed["submitted"])
+            submitted = _harness.parse_iso(feed["submitted"])
             if start <= submitted < stop:
                 by_type[feed["feed_type"]] = by_type.get(feed["feed_type"], 0) + 1
             if feed["feed_type"] == "_POST_INVENTORY_AVAILABILITY_DATA_" and feed["completed"]:
                 inventory.append(
                     {
                         "submitted": submitted,
-                        "completed": _parse_iso(feed["completed"]),
+                        "completed": _harness.parse_iso(feed["completed"]),
                         "messages": feed["message_count"],
                         "skus": skus_by_feed.get(str(feed["feed_id"]), set()),
                     }
@@ -531,55 +364,27 @@ class Harness:
             change["processing"] = feed["completed"] - feed["submitted"]
 
 
-def driver(argv):
-    parser = argparse.ArgumentParser(prog="bench_p5_stock_latency.py --driver")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--logfile", required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--scale", type=float, default=60.0)
-    parser.add_argument("--sandbox-hours", type=float, default=2.0)
-    parser.add_argument("--products", type=int, default=300)
-    parser.add_argument("--changes-per-minute", type=float, default=2.0)
-    parser.add_argument("--order-feed-minutes", type=float, default=5.0)
-    parser.add_argument("--interval-clock", choices=("sandbox", "real"), default="real")
-    parser.add_argument("--drain-minutes", type=float, default=60.0)
-    parser.add_argument("--warmup-timeout", type=float, default=300.0)
-    parser.add_argument("--seed", type=int, default=5)
-    args, odoo_args = parser.parse_known_args(argv)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import odoo
-
-    odoo.tools.config.parse_config(
-        [*odoo_args, "--logfile", args.logfile, "--log-level", "warn"], setup_logging=True
-    )
-    from odoo.modules.registry import Registry
-
-    harness = Harness(args, Registry(args.database))
-    try:
-        expected = harness.setup()
-        _log(f"{len(expected)} products listed; sandbox {harness.box.url}, seller {harness.seller}")
-        warmup_minutes = harness.warm_up(expected)
-        throttle_before = harness.box.admin("GET", "/admin/throttle")
-        waits_before = dict(harness.waits.counts)
-        runs_before = len(harness.runs)
-        start, end, stop, ticks, slow_ticks = harness.measure()
-        clock_drift = harness.sbx_clock() - harness.sbx()
-        by_type, inventory, buckets = harness.feeds_report(start, end)
-        harness.decompose(inventory)
-        throttle = harness.box.admin("GET", "/admin/throttle")
-    finally:
-        harness.stop()
-    mine = [r for r in throttle["counters"] if r["seller_id"] == harness.seller]
-    mine_before = [r for r in throttle_before["counters"] if r["seller_id"] == harness.seller]
-    runs = [r for r in harness.runs[runs_before:] if start <= r < end]
-    result = {
+def _measure(args, registry):
+    with StockLatency(args, registry) as run:
+        expected = run.setup()
+        run.log(f"{len(expected)} products listed; sandbox {run.box.url}, seller {run.seller}")
+        warmup_minutes = run.warm_up(expected)
+        mine_before = run.throttle()
+        waits_before = dict(run.waits.counts)
+        runs_before = len(run.runs)
+        start, end, stop, ticks, slow_ticks = run.measure()
+        clock_drift = run.clock() - run.now()
+        by_type, inventory, buckets = run.feeds_report(start, end)
+        run.decompose(inventory)
+        mine = run.throttle()
+    runs = [r for r in run.runs[runs_before:] if start <= r < end]
+    return {
         "warmup_minutes": warmup_minutes,
         "window": [start, end, stop],
         "ticks": ticks,
         "slow_ticks": slow_ticks,
         "clock_drift": clock_drift,
-        "changes": harness.changes,
+        "changes": run.changes,
         "runs": runs,
         "feeds_by_type": by_type,
         "inventory_feeds": [
@@ -587,21 +392,23 @@ def driver(argv):
             for f in inventory
             if start <= f["submitted"] < end
         ],
-        "order_feeds": harness.order_feeds,
+        "order_feeds": run.order_feeds,
         "quota_waits": {
             k: v - waits_before.get(k, 0)
-            for k, v in harness.waits.counts.items()
+            for k, v in run.waits.counts.items()
             if v - waits_before.get(k, 0)
         },
-        "quota_waits_total": harness.waits.counts,
+        "quota_waits_total": run.waits.counts,
         "buckets": buckets,
         "throttle": mine,
         "throttle_warmup": mine_before,
         "throttled_total": sum(r["throttled"] + r["quota_exceeded"] for r in mine),
-        "cron_errors": harness.cron_errors,
+        "cron_errors": run.cron_errors,
     }
-    Path(args.out).write_text(json.dumps(result, default=sorted))
-    return 0
+
+
+def driver(argv):
+    return _harness.driver_main(argv, _harness.parser(__doc__, _options, driver=True), _measure)
 
 
 # ------------------------------------------------------------------------------------ parent
@@ -703,19 +510,25 @@ def _print_results(result, args):
         and result["throttled_total"] == 0
         and not lost
     )
-    print(
-        f"\nP5 verdict: max latency {_minutes(max(latencies) if latencies else None)} sandbox "
-        f"min vs goal <= {GOAL_MINUTES:g}, throttled {result['throttled_total']}: "
-        f"{'MET' if met else 'NOT MET'}"
+    _harness.print_verdict(
+        "P5",
+        met,
+        f"max latency {_minutes(max(latencies) if latencies else None)} sandbox min vs goal "
+        f"<= {GOAL_MINUTES:g}, throttled {result['throttled_total']}",
     )
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=60.0, help="sandbox --time-scale")
-    parser.add_argument("--sandbox-hours", type=float, default=2.0)
-    parser.add_argument("--products", type=int, default=300)
-    parser.add_argument("--changes-per-minute", type=float, default=2.0)
+def _options(parser):
+    _harness.sandbox_options(
+        parser,
+        scale=60.0,
+        sandbox_hours=2.0,
+        products=300,
+        changes_per_minute=2.0,
+        drain_minutes=60.0,
+        warmup_timeout=300.0,
+        seed=5,
+    )
     parser.add_argument("--order-feed-minutes", type=float, default=5.0)
     parser.add_argument(
         "--interval-clock",
@@ -725,95 +538,14 @@ def main(argv=None):
         "the account's sandbox_time_scale itself, default) or let the harness move "
         "last_sync_at back after each run (sandbox: for addon versions that did not)",
     )
-    parser.add_argument("--drain-minutes", type=float, default=60.0)
-    parser.add_argument("--warmup-timeout", type=float, default=300.0, help="real seconds")
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument(
-        "--template", help="a database with the dependencies installed (e.g. tmpl_deps)"
-    )
-    parser.add_argument("--keep-db", action="store_true")
-    args = parser.parse_args(argv)
-    if args.scale <= 0 or args.sandbox_hours <= 0 or args.products < 1:
-        parser.error("--scale, --sandbox-hours and --products must be positive")
 
-    odoo, reason = devenv.find_odoo()
-    if not odoo:
-        print(f"P5 skipped: {reason}")
-        return 0
-    pg, reason = devenv.postgres()
-    if not pg:
-        print(f"P5 skipped: {reason}")
-        return 0
-    python = devenv.ensure_odoo_venv(odoo)
-    devenv.CACHE.mkdir(exist_ok=True)
-    logdir = devenv.CACHE
-    for name in ("install", "driver"):
-        (logdir / f"bench-p5-{name}.log").unlink(missing_ok=True)
-    database = f"b5p5_{os.getpid()}"
-    devenv.log(f"Odoo {odoo.version}, {pg.description}; database {database}")
-    started = time.monotonic()
-    result = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            if args.template:
-                _sql(
-                    python,
-                    pg,
-                    [f'CREATE DATABASE "{database}" TEMPLATE "{args.template}"'],
-                    attempts=10,
-                )
-            cmd = [
-                *devenv.odoo_command(python, odoo, pg, database),
-                "-i",
-                ",".join(ADDONS),
-                "--without-demo=all",
-                "--stop-after-init",
-            ]
-            _run_odoo(cmd, logdir / "bench-p5-install.log", f"install {', '.join(ADDONS)}")
-            cmd = [
-                python,
-                Path(__file__).resolve(),
-                "--driver",
-                "--out",
-                tmp / "out.json",
-                "--database",
-                database,
-                "--scale",
-                args.scale,
-                "--sandbox-hours",
-                args.sandbox_hours,
-                "--products",
-                args.products,
-                "--changes-per-minute",
-                args.changes_per_minute,
-                "--order-feed-minutes",
-                args.order_feed_minutes,
-                "--interval-clock",
-                args.interval_clock,
-                "--drain-minutes",
-                args.drain_minutes,
-                "--warmup-timeout",
-                args.warmup_timeout,
-                "--seed",
-                args.seed,
-                *pg.odoo_args(),
-                "--addons-path",
-                odoo.addons_path,
-            ]
-            _run_odoo(cmd, logdir / "bench-p5-driver.log", "measure")
-            result = json.loads((tmp / "out.json").read_text())
-    finally:
-        if args.keep_db:
-            devenv.log(f"kept the database {database}")
-        else:
-            _sql(python, pg, [f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'])
-    _print_results(result, args)
-    devenv.log(f"total {time.monotonic() - started:.0f}s")
-    return 0
+
+def main(argv=None):
+    parser = _harness.parser(__doc__, _options, database=True)
+    args = parser.parse_args(argv)
+    _harness.require_positive(parser, args, "scale", "sandbox_hours", "products")
+    return _harness.run_odoo_bench("P5", __file__, parser, args, _print_results)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--driver"]:
-        sys.exit(driver(sys.argv[2:]))
-    sys.exit(main())
+    sys.exit(_harness.entry(main, driver))

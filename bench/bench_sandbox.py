@@ -5,55 +5,22 @@
 2. SubmitFeed + processing (until _DONE_ and the result fetched) of a 10,000-message inventory
    feed for 10,000 catalog SKUs (created by a product feed first), without and with --xsd-dir.
 Feeds are processed lazily on the next call after their due sandbox time, so the clock is
-advanced through the admin interface: the time measured is the sandbox's own work.
+advanced through the admin interface: the time measured is the sandbox's own work. The
+sandboxes run in temporary data directories (bench/_harness.py), removed at the end.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
+import _harness
 import mws
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-XSD_DIR = Path(os.environ.get("AMAZON_XSD_DIR") or ROOT.parent / "shared" / "amazon" / "xsd")
+XSD_DIR = _harness.XSD_DIR
 SELLER, KEY, SECRET = "A2DEMOSELLER01", "DEMOACCESSKEY", "DEMOSECRETKEY"
 ORDERS, SKUS = 2000, 10_000
-
-
-def start(data_dir: str, *args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amazon_sandbox",
-            "--port",
-            "0",
-            "--data-dir",
-            data_dir,
-            "--log-level",
-            "WARNING",
-            *args,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return proc, line.split("listening on ", 1)[1].strip()
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    proc.wait(10)
 
 
 def envelope(message_type: str, messages) -> bytes:
@@ -149,34 +116,28 @@ def bench_pages(url: str) -> tuple[str, float, str]:
 
 
 def bench_feeds(xsd: bool) -> list[tuple[str, float, str]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        args = ["--no-throttle"] + (["--xsd-dir", str(XSD_DIR)] if xsd else [])
-        proc, url = start(tmp, *args)
-        try:
-            feeds = mws.Feeds(KEY, SECRET, SELLER, domain=url)
-            label = "with --xsd-dir" if xsd else "no XSD"
-            product_s, product_note = run_feed(url, feeds, product_feed(), "_POST_PRODUCT_DATA_")
-            inv_s, inv_note = run_feed(
-                url, feeds, inventory_feed(), "_POST_INVENTORY_AVAILABILITY_DATA_"
-            )
-            return [
-                (f"10,000-message product feed, s ({label})", product_s, product_note),
-                (f"10,000-message inventory feed, s ({label})", inv_s, inv_note),
-            ]
-        finally:
-            stop(proc)
+    args = ["--no-throttle"] + (["--xsd-dir", str(XSD_DIR)] if xsd else [])
+    with _harness.sandbox(*args) as box:
+        url = box.url
+        feeds = mws.Feeds(KEY, SECRET, SELLER, domain=url)
+        label = "with --xsd-dir" if xsd else "no XSD"
+        product_s, product_note = run_feed(url, feeds, product_feed(), "_POST_PRODUCT_DATA_")
+        inv_s, inv_note = run_feed(
+            url, feeds, inventory_feed(), "_POST_INVENTORY_AVAILABILITY_DATA_"
+        )
+        return [
+            (f"10,000-message product feed, s ({label})", product_s, product_note),
+            (f"10,000-message inventory feed, s ({label})", inv_s, inv_note),
+        ]
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    _harness.parser(__doc__).parse_args(argv)  # no options: --help
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start(tmp, "--no-throttle", "--seed", "1")
-        try:
-            rows.append(bench_pages(url))
-            throttled = requests.get(url + "/admin/throttle", timeout=30).json()["throttled_total"]
-            rows.append(("throttled answers during the run", throttled, "must be 0"))
-        finally:
-            stop(proc)
+    with _harness.sandbox("--no-throttle", seed=1) as box:
+        rows.append(bench_pages(box.url))
+        throttled = box.admin("GET", "/admin/throttle")["throttled_total"]
+        rows.append(("throttled answers during the run", throttled, "must be 0"))
     rows += bench_feeds(xsd=False)
     if (XSD_DIR / "amzn-envelope.xsd").exists():
         rows += bench_feeds(xsd=True)
