@@ -259,6 +259,21 @@ def create_orders(state, db, data, query, seller_id):
     return {"created": len(orders), "amazon_order_ids": [o["amazon_order_id"] for o in orders]}
 
 
+@route("POST", f"/admin/sellers/{SID}/orders/(?P<order_id>[0-9-]+)/cancel")
+def cancel_order(state, db, data, query, seller_id, order_id):
+    """The buyer cancels an order that has not shipped: at the next clock tick, as a
+    planned cancellation would (tests that need a cancellation at a known moment)."""
+    _seller(db, seller_id)
+    order = api_orders.load_order(db, seller_id, order_id)
+    if order is None:
+        raise AdminError(404, f"no order {order_id}")
+    if order["status"] in ("Shipped", "Canceled", "PartiallyShipped"):
+        raise AdminError(409, f"order {order_id} is {order['status']}")
+    order["planned_cancel_date"] = state.clock.now()
+    api_orders.save_order(db, order)
+    return {"amazon_order_id": order_id, "planned_cancel_date": str(state.clock.now())}
+
+
 @route("POST", f"/admin/sellers/{SID}/orders/advance")
 def advance_orders(state, db, data, query, seller_id):
     """{"seconds": N}: age the orders (payment hold, cancellations, AFN shipping) by moving

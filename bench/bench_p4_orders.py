@@ -118,7 +118,7 @@ def _step(registry, account_id):
         env = _env(cr)
         account = env["amazon.account"].browse(account_id)
         errors = account._orders_step(auto_commit=True)
-        state = (account.order_auto_path, bool(account.order_report_state))
+        state = (account.order_auto_path, bool(account._report_request("orders")))
         cr.commit()
         return errors, state
 
@@ -338,12 +338,9 @@ def _replay(registry, sandbox, throughput, args):
                 and account.order_checkpoint - timedelta(hours=2),
             }
             if mode == "report":
-                values.update(
-                    order_report_checkpoint=False,
-                    order_report_state=False,
-                    order_update_checkpoint=False,
-                    order_update_report_state=False,
-                )
+                values.update(order_report_checkpoint=False, order_update_checkpoint=False)
+                for lane in ("orders", "updates"):
+                    account._report_request(lane)._close()
             account.write(values)
             cr.commit()
         for _n in range(40):
@@ -352,8 +349,8 @@ def _replay(registry, sandbox, throughput, args):
                 account = _env(cr)["amazon.account"].browse(account_id)
                 busy = (
                     account.order_listing_state
-                    or account.order_report_state
-                    or account.order_update_report_state
+                    or account._report_request("orders")
+                    or account._report_request("updates")
                 )
             if not busy:
                 break

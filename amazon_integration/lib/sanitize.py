@@ -99,7 +99,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-_FILTERED_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests", "mws")
+_FILTERED_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.util.retry",
+    "requests",
+    "mws",
+    "odoo.tests.common.requests",  # Odoo's test harness logs each request URL it lets through
+)
 
 
 def install_log_filter() -> None:

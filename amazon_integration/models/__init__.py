@@ -21,6 +21,7 @@ from . import amazon_settlement
 from . import amazon_settlement_reconcile
 from . import amazon_settlement_account
 from . import amazon_sync_request
+from . import amazon_report_request
 from . import amazon_fba
 from . import res_config_settings
 from . import res_partner

@@ -91,9 +91,8 @@ class AmazonAccount(models.Model):
         "activity.",
     )
     order_listing_state = fields.Json("Order Listing in Progress", readonly=True, copy=False)
-    order_report_state = fields.Json("Order Report in Progress", readonly=True, copy=False)
-    order_update_report_state = fields.Json(
-        "Order Update Report in Progress", readonly=True, copy=False
+    report_request_ids = fields.One2many(
+        "amazon.report.request", "account_id", string="Report Requests", readonly=True
     )
     order_download_from = fields.Datetime("Download Orders From", copy=False)
     order_download_to = fields.Datetime("Download Orders To", copy=False)

@@ -25,7 +25,6 @@ class AmazonAccount(models.Model):
     fba_report_interval = fields.Integer(
         "FBA Stock Refresh (hours)", default=4, help="How often Amazon's FBA stock is read."
     )
-    fba_report_request_id = fields.Char(readonly=True, copy=False)
     fba_report_at = fields.Datetime("FBA Stock Read At", readonly=True, copy=False)
 
     def _fba_inventory_step(self, auto_commit=False):
@@ -40,41 +39,29 @@ class AmazonAccount(models.Model):
         )
         if not listings:
             return []
-        if self.fba_report_request_id:
-            return self._fba_check_request()
-        due = (
-            not self.fba_report_at
-            or self.fba_report_at
-            + timedelta(hours=self._real_delay(self.fba_report_interval * 3600) / 3600)
-            <= fields.Datetime.now()
-        )
-        if due:
-            request = self._api().reports.request(FBA_REPORT)
-            self.fba_report_request_id = request.request_id
-        return []
-
-    def _fba_check_request(self):
-        reports = self._api().reports
-        request = next(
-            (
-                r
-                for r in reports.requests([self.fba_report_request_id])
-                if r.request_id == self.fba_report_request_id
-            ),
-            None,
-        )
-        if request is None:
-            return []
-        if request.state == amazon.DONE and request.report_id:
-            try:
-                rows = reports.parse(FBA_REPORT, reports.download(request.report_id))
-            except responses.ResponseParseError as error:
-                self.write({"fba_report_request_id": False, "fba_report_at": fields.Datetime.now()})
-                return [_("FBA inventory report unreadable: %s", error)]
+        Request = self.env["amazon.report.request"]
+        request = Request._open(self, "fba")
+        if not request:
+            due = (
+                not self.fba_report_at
+                or self.fba_report_at
+                + timedelta(hours=self._real_delay(self.fba_report_interval * 3600) / 3600)
+                <= fields.Datetime.now()
+            )
+            if not due:
+                return []
+            request = Request._start(self, "fba", "fba", FBA_REPORT, auto_commit=auto_commit)
+        try:
+            rows = request._step(auto_commit=auto_commit)
+        except responses.ResponseParseError as error:
+            self.fba_report_at = fields.Datetime.now()
+            return [_("FBA inventory report unreadable: %s", error)]
+        if rows is None:
+            return []  # asked or polled: the next run goes on
+        if request.state == "ready":  # a document (not "no data"): even an empty one counts
             self._fba_apply(rows)
-        elif request.state not in (amazon.DONE_NO_DATA, amazon.CANCELLED):
-            return []  # still queued or in progress
-        self.write({"fba_report_request_id": False, "fba_report_at": fields.Datetime.now()})
+        request._close()
+        self.fba_report_at = fields.Datetime.now()
         return []
 
     def _fba_location(self):

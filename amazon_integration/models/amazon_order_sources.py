@@ -130,8 +130,8 @@ class AmazonAccount(models.Model):
             _logger.info("Amazon account %s: orders now come from reports", self.name)
         elif (
             self.order_auto_path == "report"
-            and not self.order_report_state
-            and not self.order_update_report_state
+            and not self._report_request("orders")
+            and not self._report_request("updates")
             and (self.order_last_found or 0) * 2 < capacity
             and (self.order_last_listed or 0) < self._listing_capacity()
         ):
@@ -272,11 +272,17 @@ class AmazonAccount(models.Model):
 
     # ------------------------------------------------------------------ report path
 
-    def _report_state_field(self, purpose):
-        return "order_update_report_state" if purpose == "updates" else "order_report_state"
+    def _report_lane(self, purpose):
+        """The report requests of ``purpose`` and the ones it waits for: the manual download
+        shares the order report's lane (one order report at a time)."""
+        return "updates" if purpose == "updates" else "orders"
+
+    def _report_request(self, lane):
+        """The open order report request of a lane (``orders``, ``updates``), if any."""
+        return self.env["amazon.report.request"]._open(self, lane)
 
     def _report_window(self, purpose, now):
-        """(report type, start, end) of the next report of this purpose, or None when the
+        """(report kind, start, end) of the next report of this purpose, or None when the
         last one is too recent.
 
         ``sync``: the order report (paid orders by purchase date) from the last report minus
@@ -299,107 +305,40 @@ class AmazonAccount(models.Model):
         return report_type, start - timedelta(minutes=back or 0), now - LIST_MARGIN
 
     def _orders_report_path(self, auto_commit=False, purpose="sync"):
-        """One step of an order report cycle: request, poll, download, import.
+        """One step of an order report cycle (``amazon.report.request``: request, poll,
+        download), then the import of the report's orders.
 
         ``purpose``: ``sync`` (new orders), ``updates`` (changes of known orders) or
-        ``manual`` (the Download orders range; it shares the state of ``sync``)."""
+        ``manual`` (the Download orders range; it shares the lane of ``sync``)."""
         errors = []
-        field = self._report_state_field(purpose)
-        state = dict(self[field] or {})
-        now = self._server_now()
-        if state and state.get("purpose") != purpose:
+        lane = self._report_lane(purpose)
+        request = self._report_request(lane)
+        if request and request.purpose != purpose:
             return errors
-
-        def save(values):
-            self[field] = values
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-
-        if not state:
-            window = self._report_window(purpose, now)
+        if not request:
+            window = self._report_window(purpose, self._server_now())
             if not window:
                 return errors
-            report_type, start, end = window
-            state = {
-                "purpose": purpose,
-                "report_type": report_type,
-                "start": iso_z(start),
-                "end": iso_z(end),
-                "requested_at": iso_z(now),
-            }
-            # saved (and committed) before the call: a crash right after RequestReport
-            # finds this request again instead of requesting a second report
-            save(state)
-        if not state.get("request_id"):
-            found = self._find_report_request(state) if state.get("sent") else None
-            if found:
-                state["request_id"] = found
-            else:
-                state["sent"] = True
-                save(dict(state))
-                request = self._api().reports.request(
-                    state["report_type"], state["start"], state["end"]
-                )
-                state["request_id"] = request.request_id
-            state["poll_at"] = iso_z(now + timedelta(seconds=REPORT_POLL_SECONDS))
-            save(dict(state))
-            return errors
-        if state.get("poll_at") and naive(_parse_iso(state["poll_at"])) > now:
-            return errors
-        if not state.get("report_id"):
-            info = next(
-                (
-                    r
-                    for r in self._api().reports.requests([state["request_id"]])
-                    if r.request_id == state["request_id"]
-                ),
-                None,
+            kind, start, end = window
+            request = self.env["amazon.report.request"]._start(
+                self, lane, purpose, kind, start, end, auto_commit=auto_commit
             )
-            status = info.state if info else None
-            if status == amazon.DONE and info.report_id:
-                state["report_id"] = info.report_id
-            elif status in (amazon.DONE_NO_DATA, amazon.DONE):
-                self._report_finished(state, created=0, listed=0)
-                return errors
-            elif status in (amazon.CANCELLED, amazon.FATAL) or info is None:
-                _logger.warning(
-                    "Amazon account %s: order report request %s %s; requested again",
-                    self.name,
-                    state["request_id"],
-                    status or "unknown",
-                )
-                state = {
-                    k: v
-                    for k, v in state.items()
-                    if k in ("purpose", "report_type", "start", "end")
-                }
-                state["requested_at"] = iso_z(now)
-                self[field] = state
-                return errors
-            else:
-                state["poll_at"] = iso_z(now + timedelta(seconds=REPORT_POLL_SECONDS))
-                self[field] = dict(state)
-                return errors
-            self[field] = dict(state)
-        reports = self._api().reports
-        body = reports.download(state["report_id"])
         try:
-            orders = reports.parse(state["report_type"], body)
+            orders = request._step(auto_commit=auto_commit)
         except ResponseParseError as error:
             message = _(
-                "Order report %(id)s cannot be read: %(error)s", id=state["report_id"], error=error
+                "Order report %(id)s cannot be read: %(error)s", id=request.report_id, error=error
             )
             _logger.warning("Amazon account %s: %s", self.name, message)
-            errors.append(message)
-            # a new request for the same window on the next run
-            self[field] = False
-            return errors
+            return [message]  # a new request for the same window on the next run
+        if orders is None:
+            return errors  # asked, polled or asked again: the next run goes on
         if purpose == "updates":
             listed = self._import_report_updates(orders, errors, auto_commit)
-            self._report_finished(state, created=0, listed=listed)
+            self._report_finished(request, created=0, listed=listed)
         else:
             created = self._import_report_orders(orders, errors, auto_commit)
-            self._report_finished(state, created, listed=0)
+            self._report_finished(request, created, listed=0)
         return errors
 
     def _import_report_orders(self, orders, errors, auto_commit):
@@ -437,12 +376,13 @@ class AmazonAccount(models.Model):
         self._import_report_orders(updates, errors, auto_commit)
         return listed
 
-    def _report_finished(self, state, created, listed):
+    def _report_finished(self, request, created, listed):
         """Save where the report reached; on the sync path, the volume per sync interval
         that the automatic path choice reads (new orders, orders changed)."""
-        purpose = state["purpose"]
-        values = {self._report_state_field(purpose): False}
-        end = naive(_parse_iso(state["end"]))
+        purpose = request.purpose
+        request._close()
+        values = {}
+        end = request.window_end
         if purpose == "manual":
             values.update(order_download_from=False, order_download_to=False)
         else:
@@ -468,20 +408,8 @@ class AmazonAccount(models.Model):
             self.order_last_summary = _(
                 "%(created)s new orders from report %(id)s",
                 created=created,
-                id=state.get("report_id") or state.get("request_id"),
+                id=request.report_id or request.request_id,
             )
-
-    def _find_report_request(self, state):
-        """The request id of a RequestReport sent before a crash, if Amazon has it."""
-        requested = naive(_parse_iso(state["requested_at"]))
-        requests = self._api().reports.requested_since(
-            state["report_type"], requested - timedelta(minutes=5)
-        )
-        start, end = naive(_parse_iso(state["start"])), naive(_parse_iso(state["end"]))
-        for info in requests:
-            if naive(info.start) == start and naive(info.end) == end:
-                return info.request_id
-        return None
 
     # ------------------------------------------------------------------ manual download
 

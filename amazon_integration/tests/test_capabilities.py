@@ -128,7 +128,8 @@ class TestOrdersAtTheSeam(FakeCase):
         self.account._orders_step()
         requested = {r["kind"] for r in self.fake.requests_by_id.values()}
         self.assertEqual(requested, {amazon.REPORT_ORDERS_NEW, amazon.REPORT_ORDERS_UPDATED})
-        self.assertEqual(self.account.order_report_state["report_type"], amazon.REPORT_ORDERS_NEW)
+        request = self.account._report_request("orders")
+        self.assertEqual((request.kind, request.state), (amazon.REPORT_ORDERS_NEW, "requested"))
         self.tick(61)
         self.account._orders_step()  # still queued: polled, nothing else
         self.assertFalse(self.sale_orders())
@@ -136,7 +137,8 @@ class TestOrdersAtTheSeam(FakeCase):
         self.tick(61)
         self.account._orders_step()
         self.assertEqual(self.sale_orders().amazon_order_id, "111-4000000-0000001")
-        self.assertFalse(self.account.order_report_state, "the cycle is over")
+        self.assertFalse(self.account._report_request("orders"), "the cycle is over")
+        self.assertEqual((request.state, request.row_count), ("done", 1))
         self.assertIn("reports.download", self.fake.calls)
 
     def test_quota_wait_sends_nothing(self):

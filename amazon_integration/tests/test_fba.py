@@ -34,15 +34,18 @@ class TestFbaStock(AmazonCase):
                 "fulfillment_channel": "afn",
             }
         )
+        Request = self.env["amazon.report.request"]
         self.account._fba_inventory_step()
-        self.assertTrue(self.account.fba_report_request_id, "report requested")
+        request = Request._open(self.account, "fba")
+        self.assertEqual(request.state, "requested", "report requested")
         self.sandbox.advance(300)
         self.account._fba_inventory_step()
-        self.assertFalse(self.account.fba_report_request_id)
+        self.assertEqual(request.state, "done")
+        self.assertFalse(Request._open(self.account, "fba"))
         self.assertTrue(self.account.fba_report_at)
         self.assertEqual(product.with_context(location=fba.id).qty_available, 12)
         self.assertEqual(product.with_context(location=stock.id).qty_available, 3)
         self.assertTrue(listing.channel_sku, "Amazon's FNSKU is kept on the listing")
         # the report is not requested again before the refresh interval
         self.account._fba_inventory_step()
-        self.assertFalse(self.account.fba_report_request_id)
+        self.assertFalse(Request._open(self.account, "fba"))

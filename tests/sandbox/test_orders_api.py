@@ -253,3 +253,24 @@ def test_throttled_list_orders_share_one_bucket(sandbox):
         client.list_orders(next_token="whatever")
     status, text = error_code(excinfo)
     assert status == 503 and "RequestThrottled" in text
+
+
+def test_admin_cancel_makes_the_buyer_cancel_at_the_next_tick(box):
+    creds = make(box, 5, marketplaces=("ATVPDKIKX0DER",), seed=5)
+    box.advance(31 * 60)  # paid
+    orders = box.admin("GET", f"/admin/sellers/{creds.seller_id}/orders")
+    unshipped = next(o for o in orders if o["status"] == "Unshipped")
+    oid = unshipped["amazon_order_id"]
+    box.admin("POST", f"/admin/sellers/{creds.seller_id}/orders/{oid}/cancel")
+    box.advance(1)
+    after = {
+        o["amazon_order_id"]: o
+        for o in box.admin("GET", f"/admin/sellers/{creds.seller_id}/orders")
+    }
+    assert after[oid]["status"] == "Canceled"
+    assert after[oid]["cancel_reason"] == "BuyerCanceled"
+    refused = box.admin("POST", f"/admin/sellers/{creds.seller_id}/orders/{oid}/cancel", expect=409)
+    assert "Canceled" in str(refused)
+    box.admin(
+        "POST", f"/admin/sellers/{creds.seller_id}/orders/111-0000000-0000000/cancel", expect=404
+    )

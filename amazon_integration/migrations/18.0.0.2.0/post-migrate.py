@@ -1,9 +1,12 @@
-"""18.0.0.2.0: the order report cycles name their reports by the connector's kinds.
+"""18.0.0.2.0: report cycles are records of their own (``amazon.report.request``).
 
-An order report request in flight when the database is upgraded keeps going: its saved state
-named the MWS report type, it now names the kind (``lib/api.py``), which the API
-implementation maps back to its report type.
+The order report cycles in flight (JSON on the account, naming the MWS report type) and the
+FBA report request (its id on the account) become open report requests, so that an upgrade
+in the middle of a cycle neither loses the report nor asks Amazon for it twice. The old
+columns stay (Odoo keeps them) and are cleared.
 """
+
+import json
 
 from odoo.tools import SQL
 
@@ -13,18 +16,67 @@ LEGACY_REPORT_TYPES = {
 }
 
 
+def _columns(cr):
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'amazon_account'"
+    )
+    return {row[0] for row in cr.fetchall()}
+
+
+def _state(cr, column, lane):
+    """Open requests from the JSON state of one lane."""
+    name = SQL.identifier(column)
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO amazon_report_request
+               (account_id, company_id, lane, purpose, kind, window_start, window_end, state,
+                sent, requested_at, poll_at, request_id, report_id, attempts, row_count,
+                create_uid, create_date, write_uid, write_date)
+        SELECT a.id, a.company_id, %s, coalesce(a.%s ->> 'purpose', 'sync'),
+               coalesce(%s::jsonb ->> (a.%s ->> 'report_type'), a.%s ->> 'report_type'),
+               (a.%s ->> 'start')::timestamptz AT TIME ZONE 'UTC',
+               (a.%s ->> 'end')::timestamptz AT TIME ZONE 'UTC',
+               CASE WHEN a.%s ->> 'report_id' IS NOT NULL THEN 'ready'
+                    WHEN a.%s ->> 'request_id' IS NOT NULL THEN 'requested'
+                    ELSE 'new' END,
+               coalesce((a.%s ->> 'sent')::boolean, false),
+               (a.%s ->> 'requested_at')::timestamptz AT TIME ZONE 'UTC',
+               (a.%s ->> 'poll_at')::timestamptz AT TIME ZONE 'UTC',
+               a.%s ->> 'request_id', a.%s ->> 'report_id', 0, 0,
+               1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC'
+          FROM amazon_account a
+         WHERE a.%s IS NOT NULL AND a.%s::text NOT IN ('null', '{}', 'false')
+            """,
+            lane,
+            name,
+            json.dumps(LEGACY_REPORT_TYPES),
+            *([name] * 13),
+        )
+    )
+    cr.execute(SQL("UPDATE amazon_account SET %s = NULL", name))
+
+
 def migrate(cr, version):
-    for column in ("order_report_state", "order_update_report_state"):
-        for legacy, kind in LEGACY_REPORT_TYPES.items():
-            name = SQL.identifier(column)
-            cr.execute(
-                SQL(
-                    "UPDATE amazon_account SET %s = jsonb_set(%s, '{report_type}', to_jsonb(%s))"
-                    " WHERE %s ->> 'report_type' = %s",
-                    name,
-                    name,
-                    kind,
-                    name,
-                    legacy,
-                )
-            )
+    columns = _columns(cr)
+    for column, lane in (
+        ("order_report_state", "orders"),
+        ("order_update_report_state", "updates"),
+    ):
+        if column in columns:
+            _state(cr, column, lane)
+    if "fba_report_request_id" in columns:
+        cr.execute(
+            """
+            INSERT INTO amazon_report_request
+                   (account_id, company_id, lane, purpose, kind, state, sent, request_id,
+                    requested_at, attempts, row_count, create_uid, create_date, write_uid,
+                    write_date)
+            SELECT id, company_id, 'fba', 'fba', 'fba_inventory', 'requested', true,
+                   fba_report_request_id, now() AT TIME ZONE 'UTC', 0, 0,
+                   1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC'
+              FROM amazon_account
+             WHERE fba_report_request_id IS NOT NULL
+            """
+        )
+        cr.execute("UPDATE amazon_account SET fba_report_request_id = NULL")
