@@ -179,8 +179,19 @@ def handle_fulfillment(ctx: Context, op: str, el) -> list[Result]:
 _COMPONENTS = {
     "Principal": "principal",
     "Shipping": "shipping",
+    "GiftWrap": "gift_wrap",
     "Tax": "tax",
     "ShippingTax": "shipping_tax",
+    "GiftWrapTax": "gift_wrap_tax",
+}
+#: what each refundable component of an item may give back at most (the order item's fields)
+_CHARGED = {
+    "principal": ("item_price",),
+    "shipping": ("shipping_price",),
+    "gift_wrap": ("gift_wrap_price",),
+    "tax": ("item_tax",),
+    "shipping_tax": ("shipping_tax",),
+    "gift_wrap_tax": ("gift_wrap_tax",),
 }
 
 
@@ -189,11 +200,12 @@ def handle_adjustment(ctx: Context, op: str, el) -> list[Result]:
     if order is None:
         return [_error(18028, ORDER_MISSING.format(oid=oid), order_id=oid)]
     lines = []
-    refunded: dict[str, Decimal] = {}
+    refunded: dict[tuple[str, str], Decimal] = {}  # (item, component) -> refunded before
     for adj in order.get("adjustments") or []:
         for line in adj.get("items", []):
-            key = line["order_item_id"]
-            refunded[key] = refunded.get(key, Decimal(0)) + Decimal(line.get("principal") or 0)
+            for component in _CHARGED:
+                key = (line["order_item_id"], component)
+                refunded[key] = refunded.get(key, Decimal(0)) + Decimal(line.get(component) or 0)
     for adj_el in el.iterchildren("AdjustedItem"):
         item, code = _item_index(order, adj_el)
         if item is None:
@@ -213,18 +225,22 @@ def handle_adjustment(ctx: Context, op: str, el) -> list[Result]:
                     amounts[_COMPONENTS[kind]] += abs(Decimal(_text(comp, "Amount") or "0"))
         except InvalidOperation:
             return [_error(99001, "An adjustment Amount is not a number.", order_id=oid)]
-        charged = Decimal(item.get("item_price") or 0)
-        total = refunded.get(item["order_item_id"], Decimal(0)) + amounts["principal"]
-        if total > charged:
-            return [
-                _error(
-                    18031,
-                    f"The refund of {total:.2f} for order item {code} exceeds the "
-                    f"{charged:.2f} charged.",
-                    order_id=oid,
-                    item_code=code,
-                )
-            ]
+        for component, fields in _CHARGED.items():
+            # Amazon adjusts per item and per component: never more than was charged
+            charged = sum((Decimal(item.get(f) or 0) for f in fields), Decimal(0))
+            total = refunded.get((item["order_item_id"], component), Decimal(0))
+            total += amounts[component]
+            if total > charged:
+                name = next(k for k, v in _COMPONENTS.items() if v == component)
+                return [
+                    _error(
+                        18031,
+                        f"The refund of {total:.2f} ({name}) for order item {code} exceeds "
+                        f"the {charged:.2f} charged.",
+                        order_id=oid,
+                        item_code=code,
+                    )
+                ]
         lines.append(
             {
                 "order_item_id": item["order_item_id"],

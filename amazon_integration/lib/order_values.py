@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .responses import ResponseParseError, parse_amount
 
@@ -237,3 +237,113 @@ def address_problem(address):
     if not any((address.get(k) or "").strip() for k in ("address_line1", "address_line2")):
         return "no_street"
     return None
+
+
+# ---------------------------------------------------------------------------------- refunds
+
+#: refund components Amazon adjusts per item, and the item field that charged each
+REFUND_CHARGED = {
+    "Principal": "item_price",
+    "Shipping": "shipping_price",
+    "GiftWrap": "gift_wrap_price",
+    "Tax": "item_tax",
+    "ShippingTax": "shipping_tax",
+    "GiftWrapTax": "gift_wrap_tax",
+}
+#: the order-wide charges the order's lines carry, and the tax component of each part
+_SHARED = {"Shipping": "ShippingTax", "GiftWrap": "GiftWrapTax"}
+
+
+def _spread(total, weights, caps):
+    """``total`` over slots in proportion to ``weights``, none above its cap, to the cent
+    (the cents rounding leaves go to the largest remainders); what the weighted slots
+    cannot take spills over to any slot with room. Returns (amounts, left over)."""
+    amounts = [ZERO] * len(caps)
+    left = total
+    for pool in (weights, caps):
+        while left > ZERO:
+            room = [(i, w) for i, w in enumerate(pool) if w > ZERO and caps[i] - amounts[i] > ZERO]
+            if not room:
+                break
+            weight = sum((w for _i, w in room), ZERO)
+            exact = {i: left * w / weight for i, w in room}
+            shares = {
+                i: min(caps[i] - amounts[i], value.quantize(CENT, ROUND_DOWN))
+                for i, value in exact.items()
+            }
+            rest = left - sum(shares.values(), ZERO)
+            for i in sorted(exact, key=lambda i: exact[i] - shares[i], reverse=True):
+                if rest <= ZERO:
+                    break
+                if caps[i] - amounts[i] - shares[i] >= CENT:
+                    shares[i] += CENT
+                    rest -= CENT
+            given = sum(shares.values(), ZERO)
+            for i, share in shares.items():
+                amounts[i] += share
+            left -= given
+            if given == ZERO:
+                break
+    return amounts, left
+
+
+def allocate_refund(items, principal, shared, tax):
+    """What a refund gives back per Amazon item and component, as Amazon adjusts it.
+
+    ``items``: the order's items as Amazon charged them (order dicts' items);
+    ``principal``: {order_item_id: amount} of the refunded item lines; ``shared``:
+    {"Shipping": amount, "GiftWrap": amount} refunded from the order-wide lines, and ``tax``
+    the refunded tax (the order's lines carry them for the whole order). Each shared charge
+    goes to the refunded items charged it (else to any item that was), in proportion to
+    what they were charged; the tax goes to each item's tax components in proportion to the
+    share of its price, shipping and gift wrap given back. No component gives back more
+    than it charged. Returns ``({order_item_id: {component: amount}}, problem)``,
+    ``problem`` a text when the refund asks for more than Amazon charged."""
+    ids = [item.get("order_item_id") for item in items]
+    charged = {
+        component: [dec(item.get(field)) for item in items]
+        for component, field in REFUND_CHARGED.items()
+    }
+    given = {component: [ZERO] * len(ids) for component in REFUND_CHARGED}
+    problems = []
+    # principal: as the item lines say, never above the item's price
+    for i, oid in enumerate(ids):
+        given["Principal"][i] = dec(principal.get(oid))
+        if given["Principal"][i] > charged["Principal"][i]:
+            problems.append(f"{oid}: Principal {given['Principal'][i]} > {charged['Principal'][i]}")
+    unknown = set(principal) - set(ids)
+    if unknown:
+        problems.append(f"not items of the order: {', '.join(sorted(map(str, unknown)))}")
+    refunded = [amount > ZERO for amount in given["Principal"]]
+    # shipping and gift wrap: to the refunded items charged them, else to any item
+    for component in _SHARED:
+        caps = charged[component]
+        weights = [c if (refunded[i] or not any(refunded)) else ZERO for i, c in enumerate(caps)]
+        if not any(weights):
+            weights = list(caps)
+        amount = dec(shared.get(component))
+        given[component], left = _spread(amount, weights, caps)
+        if left:
+            problems.append(f"{component} {amount} > {sum(caps, ZERO)} charged")
+    # tax: in proportion to the share of each part of each item given back
+    slots, weights, caps = [], [], []
+    for part, tax_component in (("Principal", "Tax"), *_SHARED.items()):
+        for i in range(len(ids)):
+            base = charged[part][i]
+            share = min(given[part][i] / base, Decimal(1)) if base else ZERO
+            slots.append((tax_component, i))
+            weights.append(charged[tax_component][i] * share)
+            caps.append(charged[tax_component][i])
+    if not any(weights):
+        weights = list(caps)
+    taxes, left = _spread(dec(tax), weights, caps)
+    if left:
+        problems.append(f"Tax {dec(tax)} > {sum(caps, ZERO)} charged")
+    for (component, i), amount in zip(slots, taxes, strict=True):
+        given[component][i] = amount
+    result = {}
+    for i, oid in enumerate(ids):
+        components = {c: given[c][i] for c in REFUND_CHARGED if given[c][i]}
+        if components:
+            result[oid] = components
+    return result, "; ".join(problems) or None

@@ -13,6 +13,7 @@ from . import amazon_feed_exchange
 from . import amazon_variation
 from . import sale_order
 from . import amazon_account_orders
+from . import amazon_order_state
 from . import amazon_order_import
 from . import amazon_order_lookups
 from . import amazon_order_sources

@@ -40,15 +40,18 @@ class AmazonAccount(models.Model):
     order_auto_path = fields.Selection(
         [("api", "Orders API"), ("report", "Order reports")],
         string="Current Order Path",
-        default="api",
         readonly=True,
         copy=False,
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
     )
     order_checkpoint = fields.Datetime(
         "Orders Updated Up To",
         copy=False,
         help="Every order Amazon updated before this moment is imported (or kept in "
         "exception). The next listing starts at this moment minus the overlap.",
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
     )
     order_overlap_minutes = fields.Integer("Listing Overlap (minutes)", default=15)
     order_initial_days = fields.Integer(
@@ -58,7 +61,11 @@ class AmazonAccount(models.Model):
         "Download orders.",
     )
     order_report_checkpoint = fields.Datetime(
-        "Order Reports Up To", copy=False, help="Purchase date the last order report reached."
+        "Order Reports Up To",
+        copy=False,
+        help="Purchase date the last order report reached.",
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
     )
     order_report_lag_minutes = fields.Integer(
         "Report Re-read (minutes)",
@@ -73,6 +80,8 @@ class AmazonAccount(models.Model):
         help="Order reports path: every change Amazon made to an order before this moment "
         "(cancellation, shipment by Amazon) is applied here. Read from the all-orders "
         "report by last update, which carries every status, thousands of orders per report.",
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
     )
     order_report_interval_minutes = fields.Integer(
         "Minutes Between Order Reports",
@@ -90,18 +99,36 @@ class AmazonAccount(models.Model):
         help="Unshipped merchant-fulfilled orders this close to their ship-by date get an "
         "activity.",
     )
-    order_listing_state = fields.Json("Order Listing in Progress", readonly=True, copy=False)
+    order_listing_state = fields.Json(
+        "Order Listing in Progress",
+        readonly=True,
+        copy=False,
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
+    )
     report_request_ids = fields.One2many(
         "amazon.report.request", "account_id", string="Report Requests", readonly=True
     )
-    order_download_from = fields.Datetime("Download Orders From", copy=False)
-    order_download_to = fields.Datetime("Download Orders To", copy=False)
+    order_download_from = fields.Datetime(
+        "Download Orders From",
+        copy=False,
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
+    )
+    order_download_to = fields.Datetime(
+        "Download Orders To",
+        copy=False,
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
+    )
     order_last_found = fields.Integer(
         "New Orders (last listing)",
         readonly=True,
         copy=False,
         help="Orders the last listing found needing their items; on the order reports "
         "path, the new orders of the last report per sync interval.",
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
     )
     order_last_listed = fields.Integer(
         "Orders Listed (last listing)",
@@ -109,8 +136,16 @@ class AmazonAccount(models.Model):
         copy=False,
         help="Every order the last listing went through, new or updated; on the order "
         "reports path, the orders of the last update report per sync interval.",
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
     )
-    order_last_summary = fields.Char("Last Order Import", readonly=True, copy=False)
+    order_last_summary = fields.Char(
+        "Last Order Import",
+        readonly=True,
+        copy=False,
+        compute="_compute_order_state",
+        inverse="_inverse_order_state",
+    )
     amazon_shipping_product_id = fields.Many2one("product.product", "Shipping Product")
     amazon_promotion_product_id = fields.Many2one("product.product", "Promotion Product")
     amazon_gift_wrap_product_id = fields.Many2one("product.product", "Gift Wrap Product")
@@ -121,7 +156,12 @@ class AmazonAccount(models.Model):
     amazon_order_exception_count = fields.Integer(compute="_compute_amazon_order_count")
 
     def _compute_amazon_order_count(self):
+        """Counts of the orders the user may see (none for a user without sales rights:
+        the account form opens all the same)."""
         Order = self.env["sale.order"]
+        if not Order.has_access("read"):
+            self.amazon_order_count = self.amazon_order_exception_count = 0
+            return
         counts = dict(
             Order._read_group(
                 [("amazon_account_id", "in", self.ids)], ["amazon_account_id"], ["__count"]

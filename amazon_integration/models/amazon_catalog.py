@@ -372,9 +372,13 @@ class AmazonAccount(models.Model):
         rejected = dict(document.rejected if document else [])
         for key, reason in rejected.items():
             self._fail_entry(by_key[key], reason)
-        for entry, reason in skipped.items():
-            entry.row_ids._set_site_status("amazon", "success", reason)
+        settle = self.env["product.integration"]
+        for entry in skipped:
+            settle |= entry.row_ids
             entry.unlink()
+        # a row this kind has nothing for is settled by what else carries it: never a
+        # success over another kind's refusal or before its other messages come back
+        self.env["amazon.feed"]._settle_rows(settle, _("Nothing to send for this SKU."))
         if not document or not document.message_map:
             return self.env["amazon.feed"]
         feed = self.env["amazon.feed"].create(
@@ -419,6 +423,18 @@ class AmazonAccount(models.Model):
                 ),
             )
 
+    def _catalog_lang(self):
+        """The language of the account's marketplace when it is installed (titles are
+        sent translated), else the company's."""
+        return self._marketplace_lang(self.marketplace_id) or self.company_id.partner_id.lang
+
+    def _amazon_title(self, product):
+        """A product's title on Amazon: its name (and a variant's attribute values),
+        translated into the marketplace's language; never the internal reference."""
+        return product.with_context(
+            lang=self._catalog_lang(), display_default_code=False
+        ).display_name
+
     def _messages_product(self, entries):
         currency = self.marketplace_id.currency_id.name or "USD"
         for entry in entries:
@@ -432,7 +448,9 @@ class AmazonAccount(models.Model):
                         feedlib.ProductMessage(
                             key=entry.id,
                             sku=listing.seller_sku,
-                            title=listing.parent_tmpl_id.name,
+                            title=listing.parent_tmpl_id.with_context(
+                                lang=self._catalog_lang()
+                            ).name,
                             brand=self.company_id.name,
                             variation=variation,
                             currency=currency,
@@ -452,7 +470,7 @@ class AmazonAccount(models.Model):
                 feedlib.ProductMessage(
                     key=entry.id,
                     sku=listing.seller_sku,
-                    title=product.display_name,
+                    title=self._amazon_title(product),
                     barcode=listing.ean or product.barcode or None,
                     condition="New",
                     brand=tmpl.company_id.name or self.company_id.name,

@@ -177,6 +177,36 @@ class AmazonFeed(models.Model):
         self._update_rows(self.line_ids.row_ids)
 
     @api.model
+    def _settle_rows(self, rows, text):
+        """Rows left without a message by one kind: a success (``text``) only when no other
+        entry still waits with them and every message that carried them succeeded; those
+        with a refused message stay in error, those with a message in flight wait for it."""
+        if not rows:
+            return
+        self.env.flush_all()
+        waiting = set(
+            self.env["amazon.sync.queue"].search([("row_ids", "in", rows.ids)]).row_ids.ids
+        )
+        self.env.cr.execute(
+            """SELECT rel.row_id, array_agg(m.state)
+                 FROM amazon_feed_message_row_rel rel
+                 JOIN amazon_feed_message m ON m.id = rel.message_id
+                WHERE rel.row_id = ANY(%s)
+                GROUP BY rel.row_id""",
+            (rows.ids,),
+        )
+        states = dict(self.env.cr.fetchall())
+        done = rows.filtered(
+            lambda row: (
+                row.id not in waiting
+                and all(state in ("success", "warning") for state in states.get(row.id, ()))
+            )
+        )
+        sent = done.filtered(lambda row: row.id in states)
+        if sent:
+            self._update_rows(sent)  # Amazon's word (warnings included)
+        (done - sent)._set_site_status("amazon", "success", text)
+
     def _update_rows(self, rows):
         """A row is a success once every message that carried it succeeded, an error as soon
         as one failed (one row can travel in several accounts' feeds)."""

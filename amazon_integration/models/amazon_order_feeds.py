@@ -9,11 +9,14 @@ reserve). A message's result sets its rows' Amazon status and the order's acknow
 
 import base64
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 from odoo import _, api, fields, models
 
 from ..lib import feeds as feedlib
+from ..lib.order_values import allocate_refund, dec, from_json
 
 _logger = logging.getLogger(__name__)
 
@@ -319,84 +322,67 @@ class AmazonAccount(models.Model):
             )
 
     def _order_messages_order_adjustment(self):
+        """A refund (posted credit note) as Amazon adjusts it: per item and per component
+        (Principal, Shipping, GiftWrap and their taxes), never more than the item was
+        charged. The order's shipping, gift wrap and tax lines cover all its items: they
+        are shared out by ``order_values.allocate_refund`` from what Amazon charged each
+        item."""
         rows = self._claim_order_rows(["refund"])
         key = 0
         for row in rows:
             order = row.sale_order_id
             data = row.operation_data or {}
             currency = data.get("currency") or order.currency_id.name
-            items = []
-            order_lines = (
-                self.env["sale.order.line"]
-                .browse(
-                    [
-                        line["sale_line_id"]
-                        for line in data.get("lines", [])
-                        if line.get("sale_line_id")
-                    ]
-                )
-                .exists()
-            )
-            by_id = {line.id: line for line in order_lines}
-            item_lines = order.order_line.filtered(lambda sol: sol.amazon_line_kind == "item")
+            lines = self.env["sale.order.line"].browse(
+                [line["sale_line_id"] for line in data.get("lines", []) if line.get("sale_line_id")]
+            ).exists()  # fmt: skip
+            by_id = {line.id: line for line in lines}
+            principal, shared, tax = defaultdict(Decimal), defaultdict(Decimal), Decimal(0)
             for line in data.get("lines", []):
                 sale_line = by_id.get(line.get("sale_line_id"))
                 if not sale_line:
                     continue
-                component = "Principal"
-                target = sale_line
-                if sale_line.amazon_line_kind == "shipping":
-                    component = "Shipping"
-                    target = item_lines[:1]
+                amount = dec(abs(line.get("price_subtotal") or 0.0))
+                tax += dec(abs(line.get("tax_amount") or 0.0))
+                if sale_line.amazon_line_kind == "item" and sale_line.amazon_order_item_id:
+                    principal[sale_line.amazon_order_item_id] += amount
+                elif sale_line.amazon_line_kind == "shipping":
+                    shared["Shipping"] += amount
+                elif sale_line.amazon_line_kind == "gift_wrap":
+                    shared["GiftWrap"] += amount
                 elif sale_line.amazon_line_kind == "tax":
-                    component = "Tax"
-                    target = item_lines[:1]
-                if not target or not target.amazon_order_item_id:
-                    continue
-                amount = abs(line.get("price_subtotal") or 0.0)
-                tax = abs(line.get("tax_amount") or 0.0)
-                adjustments = {component: amount}
-                if tax:
-                    adjustments["Tax"] = adjustments.get("Tax", 0.0) + tax
-                items.append(
-                    feedlib.AdjustedItem(
-                        reason=DEFAULT_REFUND_REASON,
-                        amazon_order_item_code=target.amazon_order_item_id,
-                        price_adjustments=adjustments,
-                        currency=currency,
-                    )
+                    tax += amount
+            payload = from_json(order.amazon_payload) if order.amazon_payload else {}
+            allocation, problem = allocate_refund(
+                payload.get("items") or [], principal, shared, tax
+            )
+            if problem or not allocation:
+                text = (
+                    _("The refund asks Amazon for more than it charged: %s", problem)
+                    if problem
+                    else _("The credit note has no line of an Amazon item: refund it on Amazon.")
                 )
-            if not items:
-                row._set_site_status(
-                    "amazon",
-                    "error",
-                    _("The credit note has no line of an Amazon item: refund it on Amazon."),
-                )
+                row._set_site_status("amazon", "error", text)
                 row.amazon_queued = True
                 continue
             key += 1
             yield (
                 feedlib.OrderAdjustmentMessage(
-                    key=key, amazon_order_id=order.amazon_order_id, items=_merge_items(items)
+                    key=key,
+                    amazon_order_id=order.amazon_order_id,
+                    items=[
+                        feedlib.AdjustedItem(
+                            reason=DEFAULT_REFUND_REASON,
+                            amazon_order_item_code=item_id,
+                            price_adjustments={c: float(a) for c, a in components.items()},
+                            currency=currency,
+                        )
+                        for item_id, components in allocation.items()
+                    ],
                 ),
                 order,
                 row,
             )
-
-
-def _merge_items(items):
-    """One AdjustedItem per Amazon item, components added up."""
-    merged = {}
-    for item in items:
-        current = merged.get(item.amazon_order_item_code)
-        if current is None:
-            merged[item.amazon_order_item_code] = item
-            continue
-        for component, amount in item.price_adjustments.items():
-            current.price_adjustments[component] = (
-                current.price_adjustments.get(component, 0.0) + amount
-            )
-    return list(merged.values())
 
 
 class OrderIntegrationRows(models.Model):

@@ -320,3 +320,74 @@ class TestCatalog(AmazonCase):
         small = dispatch(10, "BATCH-A")
         large = dispatch(40, "BATCH-B")
         self.assertLessEqual(large, small + 5, (small, large))
+
+    def test_title_is_the_product_name_in_the_marketplace_language(self):
+        """Amazon shows the title to buyers: the product's name, translated, never Odoo's
+        "[internal reference] name"."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.account.marketplace_id = self.env.ref("amazon_integration.marketplace_fr")
+        product = self.make_product("E2E-MUG-A")
+        product.name = "E2E Mug"
+        product.with_context(lang="fr_FR").name = "Tasse E2E"
+        self.assertEqual(self.account._amazon_title(product), "Tasse E2E")
+        self.account.marketplace_id = self.env.ref("amazon_integration.marketplace_us")
+        self.list_product(product)
+        self.run_cycle(advance=1)
+        self.run_cycle()
+        self.assertEqual(self.sandbox_sku("E2E-MUG-A")["title"], "E2E Mug")
+
+    def test_a_kind_with_nothing_to_send_never_masks_a_refusal(self):
+        """Issue: the image kind (nothing to send: no image) turned a row Amazon had refused
+        (its stock message: 8560) into "Success, nothing to send"."""
+        product = self.make_product("LATE-1")
+        listing = self.env["amazon.listing"].create(
+            {"account_id": self.account.id, "product_id": product.id, "seller_sku": "LATE-1"}
+        )
+        row = self.env["product.integration"].create(
+            {"res_model": "product.product", "res_id": product.id, "record_operation": "write"}
+        )
+        self.env["amazon.feed"].create(
+            {
+                "account_id": self.account.id,
+                "kind": "inventory",
+                "feed_type": "_POST_INVENTORY_AVAILABILITY_DATA_",
+                "state": "done",
+                "line_ids": [
+                    fields.Command.create(
+                        {
+                            "message_id": 1,
+                            "listing_id": listing.id,
+                            "seller_sku": "LATE-1",
+                            "kind": "inventory",
+                            "state": "error",
+                            "result_code": "8560",
+                            "result_description": "SKU LATE-1: missing product data",
+                            "row_ids": [fields.Command.set(row.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        row._set_site_status("amazon", "error", "LATE-1: missing product data")
+        Queue = self.env["amazon.sync.queue"]
+        entries = Queue._enqueue(listing, ["image", "price"], rows=row)
+        image = entries.filtered(lambda e: e.kind == "image")
+        price = entries.filtered(lambda e: e.kind == "price")
+        self.account._build_feed("image", image)
+        self.assertEqual(row.amazon_status, "error", "the refusal stands")
+        # a row whose other kinds still wait is not settled by the skipped one either
+        fresh = self.env["product.integration"].create(
+            {"res_model": "product.product", "res_id": product.id, "record_operation": "write"}
+        )
+        price.row_ids |= fresh
+        image2 = Queue._enqueue(listing, ["image"], rows=fresh)
+        self.account._build_feed("image", image2.filtered(lambda e: e.kind == "image"))
+        self.assertEqual(fresh.amazon_status, "none", "waits for its price message")
+        # nothing else carries it: settled
+        alone = self.env["product.integration"].create(
+            {"res_model": "product.product", "res_id": product.id, "record_operation": "write"}
+        )
+        price.unlink()
+        image3 = Queue._enqueue(listing, ["image"], rows=alone)
+        self.account._build_feed("image", image3.filtered(lambda e: e.kind == "image"))
+        self.assertEqual(alone.amazon_status, "success")

@@ -1,9 +1,11 @@
 import base64
 from datetime import timedelta
+from decimal import Decimal
 
 from odoo import fields
 from odoo.tests import Form, tagged
 
+from ..lib.order_values import from_json, order_amounts
 from .common import AmazonCase
 
 
@@ -75,6 +77,22 @@ class TestOrderFeeds(AmazonCase):
                     },
                 )
             )
+        amounts = order_amounts(from_json(amazon_order))
+        for kind in ("shipping", "gift_wrap", "tax"):  # the order's service lines, as the import
+            if amounts[kind]:
+                lines.append(
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": self.account._service_product(kind, {}).id,
+                            "product_uom_qty": 1,
+                            "price_unit": float(amounts[kind]),
+                            "tax_id": [(6, 0, [])],
+                            "amazon_line_kind": kind,
+                        },
+                    )
+                )
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.partner.id,
@@ -82,6 +100,7 @@ class TestOrderFeeds(AmazonCase):
                 "amazon_order_id": amazon_order["amazon_order_id"],
                 "amazon_fulfillment_channel": "mfn",
                 "warehouse_id": self.account.warehouse_ids[:1].id,
+                "amazon_payload": amazon_order,
                 "order_line": lines,
             }
         )
@@ -188,7 +207,19 @@ class TestOrderFeeds(AmazonCase):
         self.assertEqual(self.rows(order, "cancellation").amazon_status, "success")
 
     def test_refund_sends_an_adjustment(self):
-        order = self.odoo_order(self.amazon_orders(1)[0])
+        """A full refund of an order of several items, each with its tax (some with
+        shipping): Amazon adjusts per item and per component and refuses more than an item
+        was charged (the sandbox too), so the order's shipping and tax lines are shared out
+        by what each item was charged; it used to put all of them on the first item."""
+        candidates = [
+            o
+            for o in self.amazon_orders(20)
+            if len(o["items"]) >= 2
+            and sum(Decimal(i["item_tax"] or 0) > 0 for i in o["items"]) >= 2
+        ]
+        self.assertTrue(candidates, "the seed has orders of several taxed items")
+        amazon_order = candidates[0]
+        order = self.odoo_order(amazon_order)
         self.deliver(order)
         invoice = order._create_invoices()
         invoice.action_post()
@@ -204,12 +235,49 @@ class TestOrderFeeds(AmazonCase):
         self.run_cycle()
         feed = self.account.feed_ids.filtered(lambda f: f.kind == "order_adjustment")
         self.assertEqual(feed.state, "done")
-        self.assertEqual(feed.error_count, 0)
+        self.assertEqual(feed.error_count, 0, feed.line_ids.mapped("result_description"))
         adjustments = self.remote(order)["adjustments"]
         self.assertEqual(len(adjustments), 1)
-        principal = sum(float(i["principal"]) for i in adjustments[0]["items"])
-        self.assertAlmostEqual(principal, credit_note.amount_untaxed, places=2)
+        by_item = {i["order_item_id"]: i for i in adjustments[0]["items"]}
+        components = {
+            "principal": "item_price",
+            "shipping": "shipping_price",
+            "gift_wrap": "gift_wrap_price",
+            "tax": "item_tax",
+            "shipping_tax": "shipping_tax",
+            "gift_wrap_tax": "gift_wrap_tax",
+        }
+        for item in amazon_order["items"]:
+            refunded = by_item[item["order_item_id"]]
+            for component, field in components.items():
+                self.assertEqual(Decimal(refunded[component]), Decimal(item[field] or 0), component)
+        total = sum(Decimal(i[c]) for i in by_item.values() for c in components)
+        self.assertEqual(total, Decimal(str(credit_note.amount_total)).quantize(Decimal("0.01")))
         self.assertEqual(self.rows(order, "refund").amazon_status, "success")
+
+    def test_refund_above_the_charge_is_an_error_never_sent(self):
+        amazon_order = self.amazon_orders(1)[0]
+        order = self.odoo_order(amazon_order)
+        self.deliver(order)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"reason": "Goodwill", "journal_id": invoice.journal_id.id})
+        )
+        reversal.refund_moves()
+        credit_note = order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        item_line = credit_note.invoice_line_ids.filtered(
+            lambda line: line.sale_line_ids.amazon_line_kind == "item"
+        )[:1]
+        item_line.price_unit += 100  # more than Amazon charged for the item
+        credit_note.action_post()
+        self.run_cycle(advance=1)
+        row = self.rows(order, "refund")
+        self.assertEqual(row.amazon_status, "error")
+        self.assertIn("more than it charged", row.amazon_status_data)
+        self.assertFalse(self.account.feed_ids.filtered(lambda f: f.kind == "order_adjustment"))
 
     def test_unknown_order_is_an_error_on_the_row_and_can_be_sent_again(self):
         order = self.odoo_order(self.amazon_orders(1)[0])

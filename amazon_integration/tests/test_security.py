@@ -11,7 +11,7 @@ from pathlib import Path
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import SQL
 
 from .common import AmazonCase
@@ -484,3 +484,29 @@ class TestNoLeak(SecurityCase):
         self.assertEqual(self.hits(self.needles()), [])
         self.assertFalse(self.account.secret_key)
         self.assertEqual(self.account.environment, "sandbox")
+
+
+@tagged("post_install", "-at_install")
+class TestAccountFormRights(SecurityCase):
+    def test_integration_user_without_sales_rights_opens_the_account(self):
+        """The account form's counters follow the user's rights (it used to fail on the
+        order counters for a user who may not read sale orders)."""
+        user = self.users["integration_user"]
+        self.assertFalse(user.has_group("sales_team.group_sale_salesman"))
+        form = Form(self.account.with_user(user))  # reads every field of the form view
+        self.assertEqual(form.name, self.account.name)
+        self.assertEqual(self.account.with_user(user).amazon_order_count, 0)
+        salesman_manager = new_test_user(
+            self.env,
+            login="sec_sales_integration",
+            groups="base.group_user,integrator_base.group_integration_user,"
+            "sales_team.group_sale_salesman_all_leads",
+        )
+        self.env["sale.order"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "B"}).id,
+                "amazon_account_id": self.account.id,
+                "amazon_order_id": "111-9999999-0000001",
+            }
+        )
+        self.assertEqual(self.account.with_user(salesman_manager).amazon_order_count, 1)

@@ -117,3 +117,85 @@ def test_json_round_trip_and_dates():
     assert naive("2026-05-01T12:00:00Z") == datetime(2026, 5, 1, 12, 0)
     assert naive("not a date") is None and naive(None) is None
     assert iso_z(datetime(2026, 5, 1, 12, 0, 30, 5)) == "2026-05-01T12:00:30Z"
+
+
+# ---------------------------------------------------------------------------------- refunds
+
+from amazon_integration.lib.order_values import allocate_refund  # noqa: E402
+
+TWO_ITEMS = [
+    {
+        "order_item_id": "A",
+        "item_price": "12.50",
+        "item_tax": "1.03",
+        "shipping_price": "4.99",
+        "shipping_tax": "0.41",
+    },
+    {"order_item_id": "B", "item_price": "39.98", "item_tax": "3.30"},
+]
+D = Decimal
+
+
+def test_full_refund_per_item_and_component():
+    """The issue's example: all tax and shipping used to land on the first item."""
+    result, problem = allocate_refund(
+        TWO_ITEMS, {"A": D("12.50"), "B": D("39.98")}, {"Shipping": D("4.99")}, D("4.74")
+    )
+    assert problem is None
+    assert result == {
+        "A": {"Principal": D("12.50"), "Shipping": D("4.99"), "Tax": D("1.03"),
+              "ShippingTax": D("0.41")},
+        "B": {"Principal": D("39.98"), "Tax": D("3.30")},
+    }  # fmt: skip
+
+
+def test_partial_refund_takes_the_tax_of_the_refunded_item():
+    result, problem = allocate_refund(TWO_ITEMS, {"B": D("39.98")}, {}, D("3.30"))
+    assert problem is None
+    assert result == {"B": {"Principal": D("39.98"), "Tax": D("3.30")}}
+    half, problem = allocate_refund(TWO_ITEMS, {"B": D("19.99")}, {}, D("1.65"))
+    assert half == {"B": {"Principal": D("19.99"), "Tax": D("1.65")}} and problem is None
+
+
+def test_shipping_only_and_tax_without_item_lines_follow_what_was_charged():
+    result, problem = allocate_refund(TWO_ITEMS, {}, {"Shipping": D("4.99")}, D("0.41"))
+    assert result == {"A": {"Shipping": D("4.99"), "ShippingTax": D("0.41")}}
+    assert problem is None
+    # tax alone, no item named: spread over what was charged, to the cent
+    result, problem = allocate_refund(TWO_ITEMS, {}, {}, D("1.00"))
+    total = sum((sum(c.values(), ZERO) for c in result.values()), ZERO)
+    assert total == D("1.00") and problem is None
+    for oid, components in result.items():
+        item = next(i for i in TWO_ITEMS if i["order_item_id"] == oid)
+        assert components.get("Tax", ZERO) <= D(item["item_tax"])
+
+
+def test_more_than_charged_is_a_problem_never_a_bigger_component():
+    result, problem = allocate_refund(
+        TWO_ITEMS, {"A": D("13.00")}, {"Shipping": D("6.00")}, D("9.00")
+    )
+    assert "Principal 13.00 > 12.50" in problem
+    assert "Shipping 6.00 > 4.99" in problem and "Tax 9.00 > 4.74" in problem
+    assert result["A"]["Shipping"] == D("4.99")
+
+
+def test_cents_are_never_lost_when_split():
+    items = [{"order_item_id": str(n), "item_price": "10.00", "item_tax": "0.33"} for n in range(3)]
+    principal = {str(n): D("10.00") for n in range(3)}
+    result, problem = allocate_refund(items, principal, {}, D("0.99"))
+    assert problem is None
+    assert [result[str(n)]["Tax"] for n in range(3)] == [D("0.33")] * 3
+    result, _ = allocate_refund(items, principal, {}, D("0.98"))
+    assert sum((result[str(n)]["Tax"] for n in range(3)), ZERO) == D("0.98")
+
+
+def test_gift_wrap_and_its_tax_are_components_of_their_own():
+    items = [dict(TWO_ITEMS[0], gift_wrap_price="2.00", gift_wrap_tax="0.16")]
+    result, problem = allocate_refund(
+        items, {"A": D("12.50")}, {"Shipping": D("4.99"), "GiftWrap": D("2.00")}, D("1.60")
+    )
+    assert problem is None
+    assert result["A"] == {
+        "Principal": D("12.50"), "Shipping": D("4.99"), "GiftWrap": D("2.00"),
+        "Tax": D("1.03"), "ShippingTax": D("0.41"), "GiftWrapTax": D("0.16"),
+    }  # fmt: skip

@@ -1,6 +1,8 @@
 """Per-message processing of every feed type, with its errors; every ProcessingReport is
 checked against Amazon's XSD."""
 
+from decimal import Decimal
+
 import pytest
 from conftest import envelope, product_msg
 from lxml import etree
@@ -310,3 +312,23 @@ def test_order_feeds(sandbox, seller, run):
     }[a["amazon_order_id"]]
     assert adjusted["adjustments"][0]["items"][0]["principal"] == "1.00"
     assert adjusted["adjustments"][0]["items"][0]["reason"] == "CustomerReturn"
+    # every component is checked against what the item was charged, across adjustments
+    shipping = Decimal(item_a["shipping_price"] or "0")
+    component = (
+        f"<OrderAdjustment><AmazonOrderID>{a['amazon_order_id']}</AmazonOrderID><AdjustedItem>"
+        f"<AmazonOrderItemCode>{item_a['order_item_id']}</AmazonOrderItemCode>"
+        "<AdjustmentReason>CustomerReturn</AdjustmentReason><ItemPriceAdjustments><Component>"
+        '<Type>{type}</Type><Amount currency="USD">{amount}</Amount></Component>'
+        "</ItemPriceAdjustments></AdjustedItem></OrderAdjustment>"
+    )
+    summary, results = run(
+        "OrderAdjustment",
+        "_POST_PAYMENT_ADJUSTMENT_DATA_",
+        [
+            component.format(type="Shipping", amount=f"{shipping + Decimal('0.01'):.2f}"),
+            component.format(type="ShippingTax", amount="999.00"),
+            component.format(type="Tax", amount=f"{Decimal(item_a['item_tax']) + 1:.2f}"),
+        ],
+    )
+    assert summary["MessagesWithError"] == 3, results
+    assert {r["msg"] for r in results.values()} == {18031}

@@ -1,4 +1,6 @@
-"""18.0.0.2.0: report cycles are records of their own (``amazon.report.request``).
+"""18.0.0.2.0: runtime state leaves the account: report cycles are records of their own
+(``amazon.report.request``), and the order import's checkpoints, listing in progress and
+volumes move to ``amazon.order.state`` (one per account).
 
 The order report cycles in flight (JSON on the account, naming the MWS report type) and the
 FBA report request (its id on the account) become open report requests, so that an upgrade
@@ -57,8 +59,39 @@ def _state(cr, column, lane):
     cr.execute(SQL("UPDATE amazon_account SET %s = NULL", name))
 
 
+ORDER_STATE_COLUMNS = {
+    "order_auto_path": "auto_path",
+    "order_checkpoint": "checkpoint",
+    "order_report_checkpoint": "report_checkpoint",
+    "order_update_checkpoint": "update_checkpoint",
+    "order_listing_state": "listing_state",
+    "order_download_from": "download_from",
+    "order_download_to": "download_to",
+    "order_last_found": "last_found",
+    "order_last_listed": "last_listed",
+    "order_last_summary": "last_summary",
+}
+
+
+def _order_state(cr, columns):
+    moved = {old: new for old, new in ORDER_STATE_COLUMNS.items() if old in columns}
+    if not moved:
+        return
+    cr.execute(
+        SQL(
+            "INSERT INTO amazon_order_state (account_id, company_id, %s, create_uid, "
+            "create_date, write_uid, write_date) SELECT id, company_id, %s, 1, "
+            "now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC' FROM amazon_account a "
+            "WHERE NOT EXISTS (SELECT 1 FROM amazon_order_state s WHERE s.account_id = a.id)",
+            SQL(", ").join(SQL.identifier(new) for new in moved.values()),
+            SQL(", ").join(SQL.identifier(old) for old in moved),
+        )
+    )
+
+
 def migrate(cr, version):
     columns = _columns(cr)
+    _order_state(cr, columns)
     for column, lane in (
         ("order_report_state", "orders"),
         ("order_update_report_state", "updates"),
