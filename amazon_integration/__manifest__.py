@@ -1,7 +1,7 @@
 {
     "name": "Amazon Integration",
     "summary": "Sell on Amazon: catalog feeds, orders, shipments, refunds and settlements (MWS)",
-    "version": "18.0.0.2.0",
+    "version": "18.0.0.3.0",
     "category": "Sales/Integrations",
     "license": "LGPL-3",
     "author": "Odoo Amazon Connector contributors",

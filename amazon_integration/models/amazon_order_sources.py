@@ -313,6 +313,10 @@ class AmazonAccount(models.Model):
         errors = []
         lane = self._report_lane(purpose)
         request = self._report_request(lane)
+        if request.purpose == "manual" and not self.order_download_from:
+            # the download range is gone (cleared by hand): its report would block the lane
+            request.write({"state": "failed", "error_message": _("Download range cleared.")})
+            request = self.env["amazon.report.request"]
         if request and request.purpose != purpose:
             return errors
         if not request:

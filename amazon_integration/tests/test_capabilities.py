@@ -141,6 +141,16 @@ class TestOrdersAtTheSeam(FakeCase):
         self.assertEqual((request.state, request.row_count), ("done", 1))
         self.assertIn("reports.download", self.fake.calls)
 
+    def test_a_manual_report_without_its_range_does_not_block_the_lane(self):
+        self.account.order_import_mode = "report"
+        stale = self.env["amazon.report.request"]._start(
+            self.account, "orders", "manual", amazon.REPORT_ORDERS_NEW, NOW, NOW
+        )
+        self.assertFalse(self.account.order_download_from)
+        self.account._orders_report_path(purpose="sync")
+        self.assertEqual(stale.state, "failed")
+        self.assertEqual(self.account._report_request("orders").purpose, "sync")
+
     def test_quota_wait_sends_nothing(self):
         for _n in range(15):
             self.account._api().sellers.participations()

@@ -1,11 +1,14 @@
-"""18.0.0.2.0: runtime state leaves the account: report cycles are records of their own
+"""18.0.0.3.0: runtime state leaves the account: report cycles are records of their own
 (``amazon.report.request``), and the order import's checkpoints, listing in progress and
 volumes move to ``amazon.order.state`` (one per account).
 
 The order report cycles in flight (JSON on the account, naming the MWS report type) and the
 FBA report request (its id on the account) become open report requests, so that an upgrade
-in the middle of a cycle neither loses the report nor asks Amazon for it twice. The old
-columns stay (Odoo keeps them) and are cleared.
+in the middle of a cycle neither loses the report nor asks Amazon for it twice (Odoo drops
+those columns after this script). The moved order import fields stay fields of the account
+(computed now), so Odoo keeps their old columns: they are emptied once copied, so that no
+stale checkpoint is left to be read. Every part checks what it moves still exists: the
+script is safe on a database of any earlier version.
 """
 
 import json
@@ -35,7 +38,7 @@ def _state(cr, column, lane):
                (account_id, company_id, lane, purpose, kind, window_start, window_end, state,
                 sent, requested_at, poll_at, request_id, report_id, attempts, row_count,
                 create_uid, create_date, write_uid, write_date)
-        SELECT a.id, a.company_id, %s, coalesce(a.%s ->> 'purpose', 'sync'),
+        SELECT a.id, a.company_id, %s, coalesce(a.%s ->> 'purpose', %s),
                coalesce(%s::jsonb ->> (a.%s ->> 'report_type'), a.%s ->> 'report_type'),
                (a.%s ->> 'start')::timestamptz AT TIME ZONE 'UTC',
                (a.%s ->> 'end')::timestamptz AT TIME ZONE 'UTC',
@@ -52,6 +55,7 @@ def _state(cr, column, lane):
             """,
             lane,
             name,
+            "updates" if lane == "updates" else "sync",
             json.dumps(LEGACY_REPORT_TYPES),
             *([name] * 13),
         )
@@ -85,6 +89,12 @@ def _order_state(cr, columns):
             "WHERE NOT EXISTS (SELECT 1 FROM amazon_order_state s WHERE s.account_id = a.id)",
             SQL(", ").join(SQL.identifier(new) for new in moved.values()),
             SQL(", ").join(SQL.identifier(old) for old in moved),
+        )
+    )
+    cr.execute(
+        SQL(
+            "UPDATE amazon_account SET %s",
+            SQL(", ").join(SQL("%s = NULL", SQL.identifier(old)) for old in moved),
         )
     )
 
