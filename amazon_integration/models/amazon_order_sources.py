@@ -316,6 +316,7 @@ class AmazonAccount(models.Model):
         if request.purpose == "manual" and not self.order_download_from:
             # the download range is gone (cleared by hand): its report would block the lane
             request.write({"state": "failed", "error_message": _("Download range cleared.")})
+            request.flush_recordset()  # before a new request of the lane is inserted
             request = self.env["amazon.report.request"]
         if request and request.purpose != purpose:
             return errors

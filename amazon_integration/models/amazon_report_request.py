@@ -167,6 +167,7 @@ class AmazonReportRequest(models.Model):
 
     def _close(self):
         self.write({"state": "done", "poll_at": False})
+        self.flush_recordset()  # the lane is free for the next request at once
 
     def _find_lost(self):
         """The request id of a request sent before a crash (its answer lost), if Amazon has

@@ -131,6 +131,24 @@ class TestOrderFeeds(AmazonCase):
         self.account._poll_feeds()
         self.account._order_feeds_step()
 
+    def refund(self, order, change=None):
+        """Deliver, invoice and refund the whole order (a posted credit note); ``change``
+        edits the draft credit note first."""
+        self.deliver(order)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"reason": "Returned", "journal_id": invoice.journal_id.id})
+        )
+        reversal.refund_moves()
+        credit_note = order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        if change:
+            change(credit_note)
+        credit_note.action_post()
+        return credit_note
+
     def remote(self, order):
         seller = self.creds.seller_id
         return next(
@@ -220,17 +238,7 @@ class TestOrderFeeds(AmazonCase):
         self.assertTrue(candidates, "the seed has orders of several taxed items")
         amazon_order = candidates[0]
         order = self.odoo_order(amazon_order)
-        self.deliver(order)
-        invoice = order._create_invoices()
-        invoice.action_post()
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"reason": "Returned", "journal_id": invoice.journal_id.id})
-        )
-        reversal.refund_moves()
-        credit_note = order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
-        credit_note.action_post()
+        credit_note = self.refund(order)
         self.run_cycle(advance=1)
         self.run_cycle()
         feed = self.account.feed_ids.filtered(lambda f: f.kind == "order_adjustment")
@@ -258,21 +266,14 @@ class TestOrderFeeds(AmazonCase):
     def test_refund_above_the_charge_is_an_error_never_sent(self):
         amazon_order = self.amazon_orders(1)[0]
         order = self.odoo_order(amazon_order)
-        self.deliver(order)
-        invoice = order._create_invoices()
-        invoice.action_post()
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"reason": "Goodwill", "journal_id": invoice.journal_id.id})
-        )
-        reversal.refund_moves()
-        credit_note = order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
-        item_line = credit_note.invoice_line_ids.filtered(
-            lambda line: line.sale_line_ids.amazon_line_kind == "item"
-        )[:1]
-        item_line.price_unit += 100  # more than Amazon charged for the item
-        credit_note.action_post()
+
+        def goodwill(credit_note):
+            item_line = credit_note.invoice_line_ids.filtered(
+                lambda line: line.sale_line_ids.amazon_line_kind == "item"
+            )[:1]
+            item_line.price_unit += 100  # more than Amazon charged for the item
+
+        self.refund(order, change=goodwill)
         self.run_cycle(advance=1)
         row = self.rows(order, "refund")
         self.assertEqual(row.amazon_status, "error")
