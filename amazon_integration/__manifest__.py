@@ -25,6 +25,7 @@
         "views/sale_order_views.xml",
         "views/amazon_settlement_views.xml",
         "wizards/amazon_order_download_views.xml",
+        "wizards/amazon_order_cancel_views.xml",
         "views/res_config_settings_views.xml",
         "views/amazon_menus.xml",
     ],

@@ -55,25 +55,75 @@ class AmazonFeedMessage(models.Model):
     )
 
 
+#: Amazon's reasons for a seller cancellation (OrderAcknowledgement CancelReason)
+CANCEL_REASONS = [
+    ("NoInventory", "No inventory"),
+    ("ShippingAddressUndeliverable", "Address undeliverable"),
+    ("CustomerExchange", "Customer exchange"),
+    ("BuyerCanceled", "Buyer canceled"),
+    ("GeneralAdjustment", "General adjustment"),
+    ("CarrierCreditDecision", "Carrier credit decision"),
+    ("RiskAssessmentInformationNotValid", "Risk assessment"),
+    ("CarrierCoverageFailure", "Carrier coverage failure"),
+    ("CustomerReturn", "Customer return"),
+    ("MerchandiseNotReceived", "Merchandise not received"),
+]
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    amazon_cancel_reason = fields.Selection(
+        CANCEL_REASONS,
+        string="Amazon Cancellation Reason",
+        compute="_compute_amazon_cancel_reason",
+        store=True,
+        readonly=False,
+        copy=False,
+        help="The reason Amazon is told when this order is canceled here. Default: the "
+        "buyer's when Amazon reports a buyer cancellation, else the account's default.",
+    )
+
+    def action_cancel(self):
+        """An Amazon order is canceled through the reason wizard (Amazon is told why), and
+        never through Odoo's e-mail to the buyer (Amazon's anonymised address)."""
+        amazon = self.filtered(
+            lambda o: o.amazon_account_id and o.state != "cancel" and o.amazon_order_id
+        )
+        if amazon and len(self) == 1 and not self.env.context.get("amazon_cancel_reason_set"):
+            return {
+                "type": "ir.actions.act_window",
+                "name": _("Cancel the Amazon order"),
+                "res_model": "amazon.order.cancel",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_order_id": self.id},
+            }
+        # several orders at once: each with its own reason (or the account's default)
+        orders = self.with_context(disable_cancel_warning=True) if amazon else self
+        return super(SaleOrder, orders).action_cancel()
+
+    @api.depends("amazon_account_id", "amazon_order_status")
+    def _compute_amazon_cancel_reason(self):
+        for order in self:
+            if not order.amazon_account_id:
+                order.amazon_cancel_reason = False
+            elif order.amazon_order_status == "Canceled":
+                order.amazon_cancel_reason = "BuyerCanceled"
+            elif not order.amazon_cancel_reason:
+                order.amazon_cancel_reason = order.amazon_account_id.sudo().cancel_reason
+
+
 class AmazonAccount(models.Model):
     _inherit = "amazon.account"
 
     cancel_reason = fields.Selection(
-        [
-            ("NoInventory", "No inventory"),
-            ("ShippingAddressUndeliverable", "Address undeliverable"),
-            ("CustomerExchange", "Customer exchange"),
-            ("BuyerCanceled", "Buyer canceled"),
-            ("GeneralAdjustment", "General adjustment"),
-            ("CarrierCreditDecision", "Carrier credit decision"),
-            ("RiskAssessmentInformationNotValid", "Risk assessment"),
-            ("CarrierCoverageFailure", "Carrier coverage failure"),
-            ("CustomerReturn", "Customer return"),
-            ("MerchandiseNotReceived", "Merchandise not received"),
-        ],
+        CANCEL_REASONS,
         default=DEFAULT_CANCEL_REASON,
         required=True,
-        string="Seller Cancellation Reason",
+        string="Default Seller Cancellation Reason",
+        help="Sent when an order is canceled here and its own reason is not set. "
+        "NoInventory counts against the seller's performance metrics.",
     )
 
     def _order_feeds_step(self, auto_commit=False):
@@ -214,7 +264,7 @@ class AmazonAccount(models.Model):
                 feedlib.AckItem(
                     amazon_order_item_code=line.amazon_order_item_id,
                     merchant_order_item_id=str(line.id),
-                    cancel_reason=self.cancel_reason,
+                    cancel_reason=order.amazon_cancel_reason or self.cancel_reason,
                 )
                 for line in order.order_line
                 if line.amazon_order_item_id
