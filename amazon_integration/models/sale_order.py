@@ -212,3 +212,22 @@ class SaleOrderLineFba(models.Model):
         picking.action_confirm()
         if order.amazon_order_status == "Shipped":
             order._amazon_fba_shipped()
+
+
+class StockPicking(models.Model):
+    """Deliveries of Amazon orders: Amazon tells its buyers; the seller must not write to
+    them outside Amazon's messaging (their phone and e-mail are Amazon's relays, kept for
+    the carrier's label only)."""
+
+    _inherit = "stock.picking"
+
+    def _amazon_pickings(self):
+        return self.filtered(lambda p: p.sale_id.amazon_account_id)
+
+    def button_validate(self):
+        # no "send SMS" step (stock_sms reads skip_sms in the whole validation)
+        pickings = self.with_context(skip_sms=True) if self._amazon_pickings() else self
+        return super(StockPicking, pickings).button_validate()
+
+    def _send_confirmation_email(self):
+        return super(StockPicking, self - self._amazon_pickings())._send_confirmation_email()

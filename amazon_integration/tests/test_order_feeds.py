@@ -1,6 +1,7 @@
 import base64
 from datetime import timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import Form, tagged
@@ -386,6 +387,48 @@ class TestOrderFeeds(AmazonCase):
         for order in orders:
             self.assertEqual(self.remote(order)["status"], "Shipped")
         self.assertEqual(sum((first | second | third).mapped("error_count")), 0)
+
+    def test_amazon_delivery_offers_no_sms_and_no_mail_to_the_buyer(self):
+        """Amazon forbids writing to buyers outside its messaging: validating an Amazon
+        delivery neither offers Odoo's "send SMS" step nor mails the delivery note."""
+        self.env.company.stock_move_email_validation = True
+        self.partner.write({"email": "buyer@marketplace.amazon.com", "phone": "+1 206 555 0100"})
+        order = self.odoo_order(self.amazon_orders(1)[0])
+        seen = {}
+        Picking = type(self.env["stock.picking"])
+        original = Picking._pre_action_done_hook
+
+        def hook(pickings):
+            seen["skip_sms"] = pickings.env.context.get("skip_sms")
+            return original(pickings)
+
+        with patch.object(Picking, "_pre_action_done_hook", hook):
+            picking = self.deliver(order)
+        self.assertEqual(picking.state, "done")
+        self.assertTrue(seen["skip_sms"], "no SMS step for an Amazon delivery")
+        mailed = self.env["mail.message"].search(
+            [("model", "=", "stock.picking"), ("res_id", "=", picking.id),
+             ("message_type", "!=", "notification")]
+        )  # fmt: skip
+        self.assertFalse(mailed.filtered("partner_ids"), "no delivery e-mail to the buyer")
+        # a delivery of another channel is mailed as usual
+        other = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner.id,
+                "order_line": [(0, 0, {"product_id": order.order_line[0].product_id.id})],
+            }
+        )
+        other.action_confirm()
+        self.deliver(other)
+        self.assertTrue(
+            self.env["mail.message"].search(
+                [
+                    ("model", "=", "stock.picking"),
+                    ("res_id", "=", other.picking_ids.id),
+                    ("partner_ids", "!=", False),
+                ]
+            )
+        )
 
     def test_orders_of_other_channels_are_settled(self):
         product = self.env["product.product"].create({"name": "Shop item", "type": "consu"})
