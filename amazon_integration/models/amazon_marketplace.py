@@ -21,6 +21,15 @@ class AmazonMarketplace(models.Model):
         help="Only system administrators may change it: signed requests go there.",
     )
     active = fields.Boolean(default=True)
+    tax_collected_by_amazon = fields.Boolean(
+        "Amazon Collects the Tax",
+        default=True,
+        help="Amazon is the marketplace facilitator: it collects the tax from the buyer and "
+        "remits it itself (US states, UK and EU imports, Australia...). The tax of these "
+        "orders is then neither revenue nor a tax the seller owes: the invoices book it on "
+        "the account's clearing account, which the settlement's withheld tax clears. "
+        "Untick where the seller collects and remits the tax.",
+    )
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "A marketplace id must be unique."),

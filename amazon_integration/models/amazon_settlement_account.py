@@ -49,7 +49,17 @@ class AmazonAccount(models.Model):
         string="Withheld Tax Account",
         check_company=True,
         help="Tax Amazon collects and remits itself (marketplace facilitator tax). "
-        "When empty: the fee account.",
+        "When empty: the Amazon-collected tax account when the account's marketplace has "
+        "Amazon collect the tax, else the fee account.",
+    )
+    amazon_collected_tax_account_id = fields.Many2one(
+        "account.account",
+        string="Amazon-Collected Tax Account",
+        check_company=True,
+        help="A clearing account for the tax Amazon collects and remits itself: the "
+        "invoices of orders of such marketplaces book Amazon's tax line here (not revenue, "
+        "not a tax owed), and the settlement's withheld tax clears it. When empty: an "
+        "account 'Tax collected by Amazon' (code AMZTAX) is created on first use.",
     )
     settlement_suspense_account_id = fields.Many2one(
         "account.account",
@@ -159,6 +169,36 @@ class AmazonAccount(models.Model):
         self.settlement_fee_account_id = account
         self._message_log(body=_("Fee account set to %s.", account.display_name))
         return account
+
+    def _amazon_collected_tax_account(self):
+        """The clearing account of the tax Amazon collects (created on first use)."""
+        self.ensure_one()
+        account = self.sudo().amazon_collected_tax_account_id
+        if account:
+            return account
+        Account = self.env["account.account"].sudo().with_company(self.company_id)
+        account = Account.search(
+            [*Account._check_company_domain(self.company_id), ("code", "=", "AMZTAX")], limit=1
+        ) or Account.create(
+            {
+                "name": _("Tax collected by Amazon (clearing)"),
+                "code": "AMZTAX",
+                "account_type": "liability_current",
+                "company_ids": [fields.Command.set(self.company_id.ids)],
+            }
+        )
+        self.sudo().amazon_collected_tax_account_id = account
+        self._message_log(body=_("Amazon-collected tax account set to %s.", account.display_name))
+        return account
+
+    def _amazon_withheld_account(self, fee_account):
+        """Where the withheld (marketplace facilitator) tax of a settlement goes."""
+        self.ensure_one()
+        if self.settlement_withheld_account_id:
+            return self.settlement_withheld_account_id
+        if self.marketplace_id.tax_collected_by_amazon:
+            return self._amazon_collected_tax_account()
+        return fee_account
 
     def _amazon_suspense_account(self):
         self.ensure_one()

@@ -67,7 +67,7 @@ class AmazonSettlement(models.Model):
             )
         journal = account._amazon_settlement_journal(currency)
         fee_account = account._amazon_fee_account()
-        withheld_account = account.settlement_withheld_account_id or fee_account
+        withheld_account = account._amazon_withheld_account(fee_account)
         suspense = account._amazon_suspense_account()
         lines = self.line_ids
         lines.write(

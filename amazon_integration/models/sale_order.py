@@ -135,6 +135,25 @@ class SaleOrderLine(models.Model):
     )
 
 
+class SaleOrderLineTax(models.Model):
+    """Amazon's tax line on the invoice: where Amazon collects and remits the tax, it is
+    booked on the account's clearing account (neither revenue nor a tax owed)."""
+
+    _inherit = "sale.order.line"
+
+    def _prepare_invoice_line(self, **optional_values):
+        values = super()._prepare_invoice_line(**optional_values)
+        order = self.order_id
+        account = order.amazon_account_id.sudo()
+        if (
+            self.amazon_line_kind == "tax"
+            and account
+            and (order.amazon_marketplace_id or account.marketplace_id).tax_collected_by_amazon
+        ):
+            values["account_id"] = account._amazon_collected_tax_account().id
+        return values
+
+
 class SaleOrderLineFba(models.Model):
     """AFN lines of Amazon orders: their delivery leaves from the FBA location."""
 

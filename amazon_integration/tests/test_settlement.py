@@ -157,6 +157,70 @@ class TestSettlementReconcile(TransactionCase):
         lines = move.line_ids.filtered(lambda line: line.account_id == account)
         return round(sum(lines.mapped("balance")), 2)
 
+    def test_amazon_collected_tax_is_no_revenue_and_clears_at_settlement(self):
+        """Issue: the "Amazon tax" line of an order (tax Amazon collects and remits as the
+        marketplace facilitator) was booked as our revenue. It goes to a clearing account,
+        which the settlement's withheld tax clears to zero; the invoice is paid in full."""
+        order = self.make_order("111-0000009-0000009", 52.48, invoice=False)
+        tax_product = self.account._service_product("tax", {})
+        order.order_line = [
+            Command.create(
+                {
+                    "product_id": tax_product.id,
+                    "price_unit": 4.74,
+                    "tax_id": [Command.clear()],
+                    "amazon_line_kind": "tax",
+                }
+            )
+        ]
+        invoice = order._create_invoices()
+        invoice.action_post()
+        clearing = self.account.amazon_collected_tax_account_id
+        self.assertTrue(clearing, "created on first use")
+        tax_line = invoice.invoice_line_ids.filtered(lambda line: line.product_id == tax_product)
+        self.assertEqual(tax_line.account_id, clearing)
+        self.assertNotEqual(clearing.internal_group, "income", "not revenue")
+        self.assertEqual(invoice.amount_total, 57.22)
+        body = settlement_file(
+            "12345678911",
+            "USD",
+            [
+                ("Order", order.amazon_order_id, "ItemPrice", "Principal", 52.48),
+                ("Order", order.amazon_order_id, "ItemPrice", "Tax", 4.74),
+                (
+                    "Order",
+                    order.amazon_order_id,
+                    "ItemWithheldTax",
+                    "MarketplaceFacilitatorTax-Principal",
+                    -4.74,
+                ),
+                ("Order", order.amazon_order_id, "ItemFees", "Commission", -7.87),
+            ],
+        )
+        settlement = self.Settlement._import_report(self.account, "R-11", body)
+        settlement._reconcile()
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(settlement.state, "reconciled")
+        balance = sum(
+            self.env["account.move.line"]
+            .search([("account_id", "=", clearing.id)])
+            .mapped("balance")
+        )
+        self.assertAlmostEqual(balance, 0.0, places=2, msg="cleared to the cent")
+        # a marketplace where the seller collects the tax keeps Amazon's tax line as before
+        self.account.marketplace_id.tax_collected_by_amazon = False
+        other = self.make_order("111-0000010-0000010", 10.0, invoice=False)
+        other.order_line = [
+            Command.create(
+                {"product_id": tax_product.id, "price_unit": 1.0, "amazon_line_kind": "tax"}
+            )
+        ]
+        other_invoice = other._create_invoices()
+        line = other_invoice.invoice_line_ids.filtered(
+            lambda inv_line: inv_line.product_id == tax_product
+        )
+        self.assertNotEqual(line.account_id, clearing)
+
     def test_reconcile_orders_refund_fees_and_unknown(self):
         order_a = self.make_order("111-0000001-0000001", 100.0, taxes=self.tax)
         order_b = self.make_order("111-0000002-0000002", 25.0, quantity=2, invoice=False)
@@ -217,9 +281,13 @@ class TestSettlementReconcile(TransactionCase):
             self.assertEqual(invoice.amount_residual, 0.0, invoice.name)
             self.assertEqual(invoice.payment_state, "paid", invoice.name)
 
-        # fees (withheld tax goes to the fee account when no withheld account is set)
-        fees = 15.0 + 7.5 + 3.22 + 6.0 + 1.85 + 39.99 + 10.0
+        # fees; the withheld tax goes to the Amazon-collected tax account (the US marketplace
+        # has Amazon collect the tax) when no withheld account is set
+        fees = 15.0 + 7.5 + 3.22 + 6.0 + 1.85 + 39.99
         self.assertEqual(self.move_amount(move, self.fee_account), round(fees, 2))
+        clearing = self.account.amazon_collected_tax_account_id
+        self.assertEqual(clearing.code, "AMZTAX")
+        self.assertEqual(self.move_amount(move, clearing), 10.0)
         # unknown order and reserve: suspense, listed for review
         self.assertEqual(self.move_amount(move, self.suspense), round(-12.34 + 5.0, 2))
         unmatched = settlement.line_ids.filtered(lambda line: line.state == "unmatched")
