@@ -33,6 +33,12 @@ MIN_FEED_INTERVAL = {"order_ack": 1800, "order_fulfillment": 900, "order_adjustm
 #: shipments an hour 15 minutes gather 2,500, and an early feed of a few hundred messages
 #: would spend a SubmitFeed that stock updates need (a feed carries up to ROW_BATCH).
 BACKLOG = 2000
+#: Seller cancellations and refunds do not wait for the interval: the buyer waits for them.
+#: They go in the next cycle once this long (server time) has passed since the last feed of
+#: their kind, when the SubmitFeed quota can spare a request (the caller peeks first).
+URGENT_INTERVAL = 300
+#: row operations that make a kind urgent
+URGENT_OPERATIONS = {"order_ack": ["cancellation"], "order_adjustment": ["refund"]}
 DEFAULT_CANCEL_REASON = "NoInventory"
 DEFAULT_REFUND_REASON = "CustomerReturn"
 ROW_BATCH = 5000
@@ -154,7 +160,15 @@ class AmazonAccount(models.Model):
             limit=1,
         )
         interval = timedelta(seconds=self._real_delay(MIN_FEED_INTERVAL[kind]))
-        if not last or last.submitted_at + interval <= fields.Datetime.now():
+        now = fields.Datetime.now()
+        if not last or last.submitted_at + interval <= now:
+            return True
+        urgent = URGENT_OPERATIONS.get(kind)
+        if (
+            urgent
+            and last.submitted_at + timedelta(seconds=self._real_delay(URGENT_INTERVAL)) <= now
+            and self._waiting_rows_count(urgent)
+        ):
             return True
         if kind == "order_ack":
             backlog = self.env["sale.order"].search_count(
@@ -165,15 +179,19 @@ class AmazonAccount(models.Model):
                 "order_fulfillment": ["shipped", "tracking"],
                 "order_adjustment": ["refund"],
             }[kind]
-            backlog = self.env["order.integration"].search_count(
-                [
-                    ("amazon_queued", "=", False),
-                    ("amazon_status", "=", "none"),
-                    ("record_operation", "in", operations),
-                    ("sale_order_id.amazon_account_id", "=", self.id),
-                ]
-            )
+            backlog = self._waiting_rows_count(operations)
         return backlog >= BACKLOG
+
+    def _waiting_rows_count(self, operations):
+        """Order rows of these operations that no feed has taken yet."""
+        return self.env["order.integration"].search_count(
+            [
+                ("amazon_queued", "=", False),
+                ("amazon_status", "=", "none"),
+                ("record_operation", "in", operations),
+                ("sale_order_id.amazon_account_id", "=", self.id),
+            ]
+        )
 
     def _claim_order_rows(self, operations):
         site = self.env.ref("amazon_integration.integration_site_amazon")

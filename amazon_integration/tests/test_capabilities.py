@@ -5,6 +5,7 @@ flows honest for the MWS implementation; these drive the model code through the 
 only, in milliseconds, and would serve any implementation.
 """
 
+import base64
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
@@ -182,6 +183,33 @@ class TestFeedsAtTheSeam(FakeCase):
         self.account._poll_feeds()
         self.assertEqual(feed.state, "done")
         self.assertEqual(so.amazon_ack_state, "done")
+
+    def test_a_seller_cancellation_goes_in_the_next_cycle(self):
+        """Issue: a cancellation waited up to 30 minutes (one acknowledgement feed per half
+        hour); the buyer waits for it, so it goes once 5 minutes passed since the last."""
+        self.fake.add_order(self.order("111-7000000-0000001"))
+        self.fake.add_order(self.order("111-7000000-0000002"))
+        self.account._orders_step()
+        self.account._order_feeds_step()  # both acknowledged
+        self.fake.finish_feeds()
+        self.tick(60)
+        self.account._poll_feeds()
+        so = self.sale_orders().filtered(lambda o: o.amazon_order_id.endswith("2"))
+        so.with_context(amazon_cancel_reason_set=True).action_cancel()
+        self.env.cr.precommit.run()  # the capture buffer, as a commit would
+        self.tick(120)
+        self.account._order_feeds_step()
+        acks = self.env["amazon.feed"].search(
+            [("account_id", "=", self.account.id), ("kind", "=", "order_ack")]
+        )
+        self.assertEqual(len(acks), 1, "not yet: the last feed went 3 minutes ago")
+        self.tick(240)
+        self.account._order_feeds_step()
+        acks = self.env["amazon.feed"].search(
+            [("account_id", "=", self.account.id), ("kind", "=", "order_ack")], order="id"
+        )
+        self.assertEqual(len(acks), 2, "the cancellation went 7 minutes after the last feed")
+        self.assertIn(b"<StatusCode>Failure</StatusCode>", base64.b64decode(acks[-1].feed_xml))
 
     def test_refused_message_is_an_error_on_the_order(self):
         self.fake.add_order(self.order("111-6000000-0000001"))
