@@ -82,6 +82,10 @@ class BucketState:
     hour_window_start: float | None = None
     hour_count: int = 0
     reserving_count: int = 0
+    #: emptied by a throttle (penalise) and not full again since: the callers keeping a
+    #: reserve for others keep it on the hourly count only, not on this burst (else one
+    #: throttle would stop them for reserve + 1 restore periods)
+    penalised: bool = False
 
     @classmethod
     def full(cls, operation, now, table):
@@ -97,6 +101,7 @@ class BucketState:
             "hour_window_start": self.hour_window_start,
             "hour_count": self.hour_count,
             "reserving_count": self.reserving_count,
+            "penalised": self.penalised,
         }
 
     @classmethod
@@ -115,6 +120,7 @@ class BucketState:
                 hour_window_start=None if window is None else float(window),
                 hour_count=int(data.get("hour_count") or 0),
                 reserving_count=int(data.get("reserving_count") or 0),
+                penalised=bool(data.get("penalised")),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a bucket state: {data!r} ({exc})") from None
@@ -137,6 +143,7 @@ def refreshed(state, limit, now):
         hour_window_start=window,
         hour_count=count,
         reserving_count=reserving,
+        penalised=state.penalised and tokens < limit.burst - _EPSILON,
     )
 
 
@@ -169,7 +176,8 @@ def acquire(state, operation, now, *, table, reserve=0):
         raise ValueError(f"reserve {reserve} leaves no request for {operation}")
     current = refreshed(_state_for(state, operation, now, table), limit, now)
 
-    missing = (1 + reserve) - current.tokens
+    burst_reserve = 0 if current.penalised else reserve
+    missing = (1 + burst_reserve) - current.tokens
     token_wait = missing * limit.restore_seconds if missing > _EPSILON else 0.0
     hour_wait = 0.0
     hour_reserve = max(0, reserve - (current.hour_count - current.reserving_count))
@@ -206,7 +214,11 @@ def penalise(state, now, retry_after=None, *, table, quota_exceeded=False):
     if quota_exceeded and limit.hourly is not None:
         count = max(count, limit.hourly)
     return replace(
-        current, tokens=tokens, updated_at=max(now, current.updated_at), hour_count=count
+        current,
+        tokens=tokens,
+        updated_at=max(now, current.updated_at),
+        hour_count=count,
+        penalised=True,
     )
 
 

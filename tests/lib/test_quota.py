@@ -252,6 +252,7 @@ def test_serialisation_round_trip_through_json():
         "hour_window_start": T0,
         "hour_count": 3,
         "reserving_count": 0,
+        "penalised": False,
     }
     restored = BucketState.from_dict(json.loads(json.dumps(data)))
     assert restored == state
@@ -315,3 +316,24 @@ def test_observe_headers_aligns_the_hour():
     # unreadable headers leave the state as it was
     assert observe(state, T0 + 100, {"X-MWS-Quota-Max": "x"}) == state
     assert observe(state, T0 + 100, None) == state
+
+
+def test_one_throttle_delays_a_reserving_caller_one_restore_period_only():
+    """Issue: after one throttled SubmitFeed the catalog (reserve 5 for order feeds) waited
+    for 6 tokens, 6 x 120 s = 12 minutes. A penalised burst keeps the reserve on the hourly
+    count only: the catalog goes again when the first token is back."""
+    state = penalise(full("SubmitFeed", T0), T0)
+    allowed, wait, _ = acquire(state, "SubmitFeed", T0, reserve=5)
+    assert not allowed and wait == pytest.approx(120)
+    allowed, _, after = acquire(state, "SubmitFeed", T0 + 120, reserve=5)
+    assert allowed, "one restore period, not six"
+    # the hourly reserve still holds: 30 an hour, 5 kept for the others
+    assert after.hour_count == 1
+    # once the burst is full again, the reserve applies to it as before
+    refilled = acquire(after, "SubmitFeed", T0 + 120 + 15 * 120)[2]
+    assert not refilled.penalised
+    drained = refilled
+    for _n in range(9):
+        drained = acquire(drained, "SubmitFeed", T0 + 2000, reserve=5)[2]
+    allowed, _, _ = acquire(drained, "SubmitFeed", T0 + 2000, reserve=5)
+    assert not allowed, "5 of the 15 kept back for the order feeds"
