@@ -235,11 +235,17 @@ class AmazonAccount(models.Model):
         defaults = {"sandbox_url": _default_sandbox_url()}
         for vals in vals_list:
             check_endpoint_rights(self.env, vals, ("sandbox_url",), defaults)
-        return super().create(vals_list)
+        accounts = super().create(vals_list)
+        if accounts.filtered("pricelist_id"):
+            accounts[:1]._ensure_pricelist_feature()
+        return accounts
 
     def write(self, vals):
         check_endpoint_rights(self.env, vals, ("sandbox_url",))
-        return super().write(vals)
+        res = super().write(vals)
+        if vals.get("pricelist_id"):
+            self[:1]._ensure_pricelist_feature()
+        return res
 
     @contextmanager
     def _job_lock(self, job):

@@ -55,8 +55,16 @@ class AmazonAccount(models.Model):
                         "company_id": self.company_id.id,
                     }
                 )
+            self._ensure_pricelist_feature()
             cache[key] = pricelist
         return cache[key]
+
+    def _ensure_pricelist_feature(self):
+        """The orders use pricelists: Odoo's pricelist feature is on. Off, saving Settings
+        would archive every pricelist (the connector's among them) and the next import would
+        make another one."""
+        feature = self.env.ref("product.group_product_pricelist")
+        self.env.ref("base.group_user").sudo()._apply_group(feature)
 
     def _order_marketplace(self, order, cache):
         code = order.get("marketplace_id")

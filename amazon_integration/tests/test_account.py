@@ -134,3 +134,22 @@ class TestAccount(AmazonCase):
         self.assertEqual(reloaded.amazon_merchant_id, "SETTINGS-SELLER")
         self.assertEqual(reloaded.amazon_sync_interval, 120)
         self.assertTrue(reloaded.amazon_auto_sync)
+
+    def test_saving_settings_keeps_the_connectors_pricelists(self):
+        """Issue: with Odoo's pricelist feature off, saving Settings archived the pricelist
+        the order import had made ("Amazon USD"), and the import made another one."""
+        feature = self.env.ref("product.group_product_pricelist")
+        self.env.ref("base.group_user").sudo()._remove_group(feature)
+        usd = self.env.ref("base.USD")
+        pricelist = self.account._order_pricelist(usd, {})
+        self.assertTrue(pricelist.active)
+        for _n in range(2):
+            Form(self.env["res.config.settings"]).save().execute()
+        self.assertTrue(pricelist.active, "still active after saving Settings twice")
+        self.assertFalse(
+            self.env["product.pricelist"]
+            .with_context(active_test=False)
+            .search([("active", "=", False)]),
+            "no pricelist archived",
+        )
+        self.assertEqual(self.account._order_pricelist(usd, {}), pricelist, "no second one")
