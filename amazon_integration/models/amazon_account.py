@@ -235,17 +235,11 @@ class AmazonAccount(models.Model):
         defaults = {"sandbox_url": _default_sandbox_url()}
         for vals in vals_list:
             check_endpoint_rights(self.env, vals, ("sandbox_url",), defaults)
-        accounts = super().create(vals_list)
-        if accounts.filtered("pricelist_id"):
-            accounts[:1]._ensure_pricelist_feature()
-        return accounts
+        return super().create(vals_list)
 
     def write(self, vals):
         check_endpoint_rights(self.env, vals, ("sandbox_url",))
-        res = super().write(vals)
-        if vals.get("pricelist_id"):
-            self[:1]._ensure_pricelist_feature()
-        return res
+        return super().write(vals)
 
     @contextmanager
     def _job_lock(self, job):

@@ -62,7 +62,8 @@ class AmazonAccount(models.Model):
     def _ensure_pricelist_feature(self):
         """The orders use pricelists: Odoo's pricelist feature is on. Off, saving Settings
         would archive every pricelist (the connector's among them) and the next import would
-        make another one."""
+        make another one. Called by the order import only (the cron): a button of a user who
+        may not change Settings never turns a Settings feature on."""
         feature = self.env.ref("product.group_product_pricelist")
         self.env.ref("base.group_user").sudo()._apply_group(feature)
 
