@@ -4,6 +4,9 @@ report cycles) and the order counters and buttons of the account form.
 
 from odoo import fields, models
 
+#: the order import's runtime state, shown on the account, kept in amazon.order.state
+ORDER_STATE = {"compute": "_compute_order_state", "inverse": "_inverse_order_state"}
+
 SERVICE_KINDS = [
     ("shipping", "Amazon shipping"),
     ("promotion", "Amazon promotion"),
@@ -42,16 +45,14 @@ class AmazonAccount(models.Model):
         string="Current Order Path",
         readonly=True,
         copy=False,
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_checkpoint = fields.Datetime(
         "Orders Updated Up To",
         copy=False,
         help="Every order Amazon updated before this moment is imported (or kept in "
         "exception). The next listing starts at this moment minus the overlap.",
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_overlap_minutes = fields.Integer("Listing Overlap (minutes)", default=15)
     order_initial_days = fields.Integer(
@@ -64,8 +65,7 @@ class AmazonAccount(models.Model):
         "Order Reports Up To",
         copy=False,
         help="Purchase date the last order report reached.",
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_report_lag_minutes = fields.Integer(
         "Report Re-read (minutes)",
@@ -80,8 +80,7 @@ class AmazonAccount(models.Model):
         help="Order reports path: every change Amazon made to an order before this moment "
         "(cancellation, shipment by Amazon) is applied here. Read from the all-orders "
         "report by last update, which carries every status, thousands of orders per report.",
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_report_interval_minutes = fields.Integer(
         "Minutes Between Order Reports",
@@ -103,8 +102,7 @@ class AmazonAccount(models.Model):
         "Order Listing in Progress",
         readonly=True,
         copy=False,
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     report_request_ids = fields.One2many(
         "amazon.report.request", "account_id", string="Report Requests", readonly=True
@@ -112,14 +110,12 @@ class AmazonAccount(models.Model):
     order_download_from = fields.Datetime(
         "Download Orders From",
         copy=False,
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_download_to = fields.Datetime(
         "Download Orders To",
         copy=False,
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_last_found = fields.Integer(
         "New Orders (last listing)",
@@ -127,8 +123,7 @@ class AmazonAccount(models.Model):
         copy=False,
         help="Orders the last listing found needing their items; on the order reports "
         "path, the new orders of the last report per sync interval.",
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_last_listed = fields.Integer(
         "Orders Listed (last listing)",
@@ -136,15 +131,13 @@ class AmazonAccount(models.Model):
         copy=False,
         help="Every order the last listing went through, new or updated; on the order "
         "reports path, the orders of the last update report per sync interval.",
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     order_last_summary = fields.Char(
         "Last Order Import",
         readonly=True,
         copy=False,
-        compute="_compute_order_state",
-        inverse="_inverse_order_state",
+        **ORDER_STATE,
     )
     amazon_shipping_product_id = fields.Many2one("product.product", "Shipping Product")
     amazon_promotion_product_id = fields.Many2one("product.product", "Promotion Product")

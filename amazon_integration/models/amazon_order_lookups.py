@@ -292,6 +292,9 @@ class AmazonAccount(models.Model):
             "gift_wrap": _("Amazon gift wrap"),
             "tax": _("Amazon tax (as charged by Amazon)"),
         }
+        marketplace = self._order_marketplace(order, cache)
+        if "tax" in plan.services and marketplace.tax_collected_by_amazon:
+            self._amazon_collected_tax_account()  # ready for the invoices of such orders
         for kind, amount in plan.services.items():
             name = labels[kind]
             if kind == "promotion" and plan.promotion_ids:

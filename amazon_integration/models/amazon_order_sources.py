@@ -35,8 +35,6 @@ REPORT_XML_ALL = amazon.REPORT_ORDERS_UPDATED
 
 #: Amazon's ListOrders refuses dates later than two minutes before its now.
 LIST_MARGIN = timedelta(minutes=3)
-#: seconds between two polls of a report request (the server's clock)
-REPORT_POLL_SECONDS = 60
 #: orders imported between two commits of the report path
 REPORT_BATCH = 200
 
