@@ -29,6 +29,7 @@ __all__ = [
     "gtin_check_digit",
     "is_valid_gtin",
     "is_valid_isbn10",
+    "seller_message",
     "standard_product_id",
 ]
 
@@ -46,6 +47,37 @@ class FeedDataError(ValueError):
         if field:
             prefix.append(field)
         super().__init__(f"{': '.join(prefix)}: {message}" if prefix else message)
+
+
+#: What a seller calls the Amazon field a refused value was meant for (the Odoo field to fix).
+FIELD_LABELS = {
+    "StandardProductID": "Barcode",
+    "StandardPrice": "Sales price",
+    "SalePrice": "Sale price",
+    "MAP": "Minimum advertised price",
+    "Title": "Product name",
+    "Description": "Sales description",
+    "Brand": "Brand",
+    "Manufacturer": "Manufacturer",
+    "MfrPartNumber": "Internal reference",
+    "ImageLocation": "Image",
+    "SKU": "Amazon SKU",
+    "ParentSKU": "Parent SKU",
+    "FulfillmentLatency": "Handling time (days)",
+    "Quantity": "Quantity",
+    "PackageWeight": "Weight",
+}
+
+
+def seller_message(error):
+    """A refused value in words a seller can act on: the field to fix (as the seller knows
+    it), the reason, and Amazon's name of the field for the integrator."""
+    label = FIELD_LABELS.get(error.field)
+    if label:
+        return f"{label}: {error.reason} (Amazon's {error.field})"
+    if error.field:
+        return f"{error.field}: {error.reason}"
+    return error.reason
 
 
 # --- enumerations copied from the XSDs (amzn-base.xsd, Price.xsd) --------------------------
@@ -488,9 +520,12 @@ def standard_product_id(barcode, id_type=None, *, key=None):
             raise bad("not a UPC/EAN/GTIN/ISBN/ASIN")
         kind = {8: "EAN", 12: "UPC", 13: "EAN", 14: "GTIN"}.get(len(value))
         if kind is None:
-            raise bad(f"{len(value)} digits match no product id type")
+            raise bad(
+                f"{len(value)} digits: Amazon takes an EAN-13, UPC-12, EAN-8 or GTIN-14 "
+                "(or an ISBN or ASIN)"
+            )
         if not is_valid_gtin(value):
-            raise bad("wrong check digit")
+            raise bad("wrong check digit (a typing error?)")
         if len(value) == 13 and value[:3] in ("978", "979"):
             kind = "ISBN"
         return kind, value

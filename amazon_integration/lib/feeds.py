@@ -51,6 +51,7 @@ from .feed_values import (
     identifier,
     integer,
     order_item_code,
+    seller_message,
     sku_text,
     standard_product_id,
     unit,
@@ -370,7 +371,8 @@ class FeedDocument:
     """A built feed: ``xml`` to post as the SubmitFeed body with ``feed_type``.
 
     ``message_map``: MessageID -> caller key. ``rejected``: ``(key, reason)`` for messages
-    left out (only with ``skip_invalid=True``).
+    left out (only with ``skip_invalid=True``), the reason in a seller's words
+    (:func:`~.feed_values.seller_message`).
     """
 
     xml: bytes
@@ -964,7 +966,9 @@ def build_feed(
     consumed once, so a generator keeps memory low. ``purge_and_replace`` (avoid: Amazon
     drops every listing not in the feed) and ``marketplace_name`` (Override feeds only) go
     to the envelope. Raises :class:`FeedDataError` for an invalid message (unless
-    ``skip_invalid``) and when no message is left to send.
+    ``skip_invalid``) and when there is no message at all; with ``skip_invalid``, a feed
+    whose every message was refused is a document with an empty ``message_map`` (and no
+    XML) listing them in ``rejected``.
     """
     message_type = _BY_FEED_TYPE.get(message_type, message_type)
     if message_type not in _KINDS:
@@ -1016,19 +1020,28 @@ def build_feed(
                 except FeedDataError as exc:
                     if not skip_invalid:
                         raise
-                    rejected.append((exc.key, str(exc)))
+                    rejected.append((exc.key, seller_message(exc)))
                     continue
                 except ValueError as exc:  # lxml refuses text that XML cannot carry
                     key = raw.get("key") if isinstance(raw, Mapping) else raw.key
                     error = FeedDataError(str(exc), key=key)
                     if not skip_invalid:
                         raise error from exc
-                    rejected.append((key, str(error)))
+                    rejected.append((key, seller_message(error)))
                     continue
                 message_id += 1
                 write(message)
                 message_map[message_id] = msg.key
     if not message_map:
+        if skip_invalid and rejected:
+            # every message refused: nothing to send, the caller reports each rejection
+            return FeedDocument(
+                xml=b"",
+                feed_type=feed_type,
+                message_type=message_type,
+                message_map={},
+                rejected=rejected,
+            )
         raise FeedDataError(
             f"no {message_type} message to send"
             + (f" ({len(rejected)} rejected)" if rejected else "")

@@ -7,6 +7,7 @@ job lock). Errors of a cycle end in one digest for the account's responsible.
 """
 
 import logging
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -14,12 +15,21 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 
 from ..lib.api import AmazonCallError
-from .amazon_account import AmazonQuotaWait
+from ..lib.sanitize import redact
+from .amazon_account import CREDENTIAL_FIELDS, AmazonQuotaWait
 from .amazon_catalog import (
     in_test_mode,
 )
 
 _logger = logging.getLogger(__name__)
+
+
+class _StepFailed(Exception):
+    """A cycle step stopped on an unexpected error, already logged and undone."""
+
+    def __init__(self, text):
+        super().__init__(text)
+        self.text = text
 
 
 class AmazonAccount(models.Model):
@@ -62,7 +72,12 @@ class AmazonAccount(models.Model):
         if auto_commit:
             # the import's commit captured its reservations: queue them for this cycle
             self.env["product.integration"].sudo()._amazon_dispatch()
-        errors = self._catalog_step(auto_commit=auto_commit)
+        errors = self.env["amazon.feed.message"]
+        try:
+            with self._step_guard(auto_commit):
+                errors = self._catalog_step(auto_commit=auto_commit)
+        except _StepFailed as failed:
+            texts.append(failed.text)
         for step in (self._order_feeds_step, self._fba_inventory_step, self._settlements_locked):
             texts += self._run_step(step, auto_commit)
         self.last_sync_at = started  # the interval runs from start to start
@@ -73,13 +88,45 @@ class AmazonAccount(models.Model):
 
     def _run_step(self, step, auto_commit):
         try:
-            return step(auto_commit=auto_commit) or []
+            with self._step_guard(auto_commit):
+                return step(auto_commit=auto_commit) or []
+        except _StepFailed as failed:
+            return [failed.text]
         except AmazonQuotaWait as wait:
             _logger.info("Amazon account %s: %s", self.name, wait)
         except AmazonCallError as error:
             _logger.warning("Amazon account %s: %s", self.name, error)
             return [str(error)]
         return []
+
+    @contextmanager
+    def _step_guard(self, auto_commit):
+        """One step of a cycle that fails unexpectedly (a bug, data nobody foresaw) is undone
+        back to its last commit and reported; the other steps and accounts still run, and
+        the next cycle tries it again. Amazon's answers (quota, call errors) pass through."""
+        savepoint = nullcontext() if auto_commit else self.env.cr.savepoint()
+        try:
+            with savepoint:
+                yield
+        except (AmazonQuotaWait, AmazonCallError):
+            raise
+        except Exception as error:  # reported below: never a traceback that stops the cron
+            if auto_commit:
+                self.env.cr.rollback()
+            self.env.invalidate_all()
+            secrets = self.sudo()
+            text = redact(
+                f"{type(error).__name__}: {error}", [secrets[n] for n in CREDENTIAL_FIELDS]
+            )
+            _logger.error(
+                "Amazon account %s: a synchronisation step stopped: %s",
+                self.name,
+                text,
+                exc_info=True,
+            )
+            raise _StepFailed(
+                _("A step of the synchronisation stopped (%s); the next run tries it again.", text)
+            ) from None
 
     # the steps other parts of the addon provide (overridden in their files)
     def _orders_step(self, auto_commit=False):

@@ -8,3 +8,4 @@ from . import test_order_import
 from . import test_fba
 from . import test_security
 from . import test_capabilities
+from . import test_first_week

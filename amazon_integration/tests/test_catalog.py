@@ -6,9 +6,8 @@ from odoo.tests import tagged
 from .common import AmazonCase
 
 
-@tagged("post_install", "-at_install")
-class TestCatalog(AmazonCase):
-    """Rows → pending updates → feeds in the sandbox → results on rows and listings."""
+class CatalogCase(AmazonCase):
+    """Products, listings and cron cycles against the sandbox."""
 
     def setUp(self):
         super().setUp()
@@ -63,6 +62,11 @@ class TestCatalog(AmazonCase):
 
     def sandbox_sku(self, sku):
         return self.sandbox.admin("GET", f"/admin/sellers/{self.creds.seller_id}/catalog/{sku}")
+
+
+@tagged("post_install", "-at_install")
+class TestCatalog(CatalogCase):
+    """Rows → pending updates → feeds in the sandbox → results on rows and listings."""
 
     def test_new_product_goes_out_in_amazon_order(self):
         product = self.make_product("E2E-1")

@@ -112,8 +112,15 @@ def test_skip_invalid_leaves_bad_messages_out_and_renumbers(valid):
     assert [key for key, _ in doc.rejected] == ["bad-sku", "bad-latency"]
     assert "FulfillmentLatency" in doc.rejected[1][1]
     assert _texts(root, "//SKU") == ["A", "C"]
-    with pytest.raises(FeedDataError, match=r"no Inventory message to send \(1 rejected\)"):
-        build_feed("Inventory", "M", messages[1:2], skip_invalid=True)
+    # every message refused: an empty document naming them, never an exception that would
+    # stop the caller's run (one bad product blocked the whole catalog)
+    alone = build_feed("Inventory", "M", messages[1:2], skip_invalid=True)
+    assert alone.message_map == {} and alone.xml == b""
+    assert [key for key, _ in alone.rejected] == ["bad-sku"]
+    with pytest.raises(FeedDataError, match=r"key='bad-sku'"):
+        build_feed("Inventory", "M", messages[1:2])
+    with pytest.raises(FeedDataError, match="no Inventory message to send"):
+        build_feed("Inventory", "M", [], skip_invalid=True)
 
 
 def test_text_lxml_refuses_becomes_feed_data_error():

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from amazon_integration.lib import feed_values as V
-from amazon_integration.lib.feed_values import FeedDataError
+from amazon_integration.lib.feed_values import FeedDataError, seller_message
 from amazon_integration.lib.feeds import CARRIER_CODES, carrier_code, standard_product_id
 
 # --- barcodes ---------------------------------------------------------------------------------
@@ -251,3 +251,18 @@ def test_feed_data_error_carries_key_and_field():
     assert error.reason == "bad"
     assert str(error) == "message key=('product.product', 7): SKU: bad"
     assert isinstance(error, ValueError)
+
+
+def test_seller_message_names_the_field_a_seller_fixes():
+    with pytest.raises(FeedDataError) as bad_barcode:
+        standard_product_id("12345", key=7)
+    text = seller_message(bad_barcode.value)
+    assert text.startswith("Barcode: '12345': 5 digits")
+    assert "EAN-13" in text and "(Amazon's StandardProductID)" in text
+    assert "key=" not in text, "the internal message key means nothing to a seller"
+    price = FeedDataError("-5 must be greater than 0", key=1, field="StandardPrice")
+    assert (
+        seller_message(price) == "Sales price: -5 must be greater than 0 (Amazon's StandardPrice)"
+    )
+    assert seller_message(FeedDataError("odd", field="Other")) == "Other: odd"
+    assert seller_message(FeedDataError("plain")) == "plain"

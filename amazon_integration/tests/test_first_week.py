@@ -1,0 +1,101 @@
+"""A seller's first week (issue 11): one bad record never stops the rest, every error reaches a
+person in one Errors view, buttons say what they did, the catalog sends what a seller expects."""
+
+from decimal import Decimal
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from .test_catalog import CatalogCase
+
+
+@tagged("post_install", "-at_install")
+class TestFirstWeek(CatalogCase):
+    def synced(self, *codes, **values):
+        """Products Amazon accepted (created in the sandbox through the connector)."""
+        products = [self.make_product(code, **values) for code in codes]
+        listings = [self.list_product(product) for product in products]
+        for advance in (1, 600, 600):
+            self.run_cycle(advance=advance)
+        for product in products:
+            self.assertEqual(set(self.rows_of(product).mapped("amazon_status")), {"success"})
+        return products, listings
+
+    def test_a_bad_barcode_alone_is_an_error_and_the_rest_goes_out(self):
+        """Finding 1: barcode 12345 made every run end in FeedDataError; a price change of
+        another product queued behind it stayed None for good."""
+        (good,), _listings = self.synced("GOOD-1", price=10.0)
+        bad = self.make_product("BAD-EAN")
+        bad.barcode = "12345"
+        bad_listing = self.list_product(bad)
+        good.list_price = 11.0
+        self.run_cycle(advance=1)  # no traceback: the run records the problem and goes on
+        created = self.rows_of(bad).filtered(lambda r: r.record_operation == "create")
+        self.assertEqual(created.amazon_status, "error")
+        self.assertIn("12345", created.amazon_status_data)
+        self.assertIn("BAD-EAN", created.amazon_status_data)
+        self.assertEqual(bad_listing.state, "error")
+        self.assertIn("barcode", bad_listing.error_message.lower())
+        self.run_cycle()
+        self.run_cycle()
+        price_row = self.rows_of(good).filtered(lambda r: r.record_operation == "write")
+        self.assertEqual(price_row.amazon_status, "success")
+        self.assertEqual(Decimal(str(self.sandbox_sku("GOOD-1")["price"])), Decimal("11.00"))
+        # the bad product's other messages never went out as if it were fine
+        self.assertFalse(
+            self.rows_of(bad).filtered(lambda r: r.amazon_status == "success"),
+            "no row of the refused product says Success",
+        )
+        self.assertGreaterEqual(self.account.error_count, 1)
+
+    def test_a_negative_price_is_an_error_never_accepted(self):
+        """Finding 1: a list price of -5 was "Accepted by Amazon" while Amazon kept the old."""
+        (product,), (listing,) = self.synced("NEG-1", price=10.0)
+        product.list_price = -5.0
+        self.run_cycle()
+        self.run_cycle()
+        row = self.rows_of(product).filtered(
+            lambda r: r.record_operation == "write" and "list_price" in str(r.operation_data)
+        )
+        self.assertEqual(row.amazon_status, "error")
+        self.assertIn("price", row.amazon_status_data.lower())
+        self.assertNotIn("feed", listing.error_message.lower())
+
+    def test_a_bad_barcode_beside_a_valid_change_is_no_success(self):
+        """Finding 1: the bad barcode, sent with a valid change, was dropped without a word
+        and the row said Accepted."""
+        (product, other), _listings = self.synced("MIX-1", "MIX-2", price=10.0)
+        product.write({"barcode": "12345", "name": "Mixed change"})
+        other.name = "A valid title change"
+        self.run_cycle(advance=1)
+        self.run_cycle()
+        self.run_cycle()
+        bad_row = self.rows_of(product).filtered(lambda r: r.record_operation == "write")
+        self.assertEqual(bad_row.amazon_status, "error")
+        self.assertIn("12345", bad_row.amazon_status_data)
+        good_row = self.rows_of(other).filtered(lambda r: r.record_operation == "write")
+        self.assertEqual(good_row.amazon_status, "success")
+
+    def test_a_step_that_breaks_is_reported_and_the_others_run(self):
+        """No cron run ends in a traceback: a step failing on data nobody foresaw is undone,
+        logged, put in the digest for a person, and the rest of the cycle still runs."""
+        product = self.make_product("STEP-1")
+        self.list_product(product)
+        Account = type(self.account)
+
+        def broken(account, auto_commit=False):
+            raise ValueError("unforeseen data")
+
+        with (
+            patch.object(Account, "_order_feeds_step", broken),
+            self.assertLogs("odoo.addons.amazon_integration.models.amazon_sync", "ERROR") as log,
+        ):
+            self.run_cycle(advance=1)
+        self.assertIn("unforeseen data", log.output[0])
+        self.assertEqual(self.account.feed_ids.kind, "product", "the catalog step still ran")
+        digest = self.account.message_ids.filtered(
+            lambda m: "A step of the synchronisation stopped" in (m.body or "")
+        )
+        self.assertEqual(len(digest), 1)
+        self.assertTrue(self.account.activity_ids.user_id)
+        self.assertNotEqual(self.account.activity_ids.user_id, self.env.ref("base.user_root"))
