@@ -16,6 +16,7 @@
         "data/amazon_marketplace_data.xml",
         "data/ir_cron.xml",
         "views/amazon_menu_root.xml",
+        "views/amazon_error_views.xml",
         "views/amazon_feed_views.xml",
         "views/amazon_account_views.xml",
         "views/amazon_api_log_views.xml",

@@ -26,3 +26,4 @@ from . import amazon_report_request
 from . import amazon_fba
 from . import res_config_settings
 from . import res_partner
+from . import amazon_error

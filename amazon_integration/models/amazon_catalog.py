@@ -231,10 +231,9 @@ class AmazonAccount(models.Model):
         return res
 
     def _compute_error_count(self):
+        errors = self.env["amazon.error"]._count_for(self)
         for account in self:
-            account.error_count = self.env["amazon.listing"].search_count(
-                [("account_id", "=", account.id), ("state", "=", "error")]
-            )
+            account.error_count = errors.get(account.id, 0)
             account.queue_count = self.env["amazon.sync.queue"].search_count(
                 [("account_id", "=", account.id)]
             )

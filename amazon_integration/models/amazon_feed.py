@@ -68,6 +68,15 @@ class AmazonFeed(models.Model):
         for feed in self:
             feed.display_label = f"{feed.kind} {feed.submission_id or '(not sent)'}"
 
+    def action_retry(self):
+        """Retry a feed Amazon refused as a whole: its rows still in error are queued again
+        (each rebuilt from the current data into the next feeds); the feed stays as sent."""
+        rows = self.line_ids.row_ids.filtered(lambda r: r.amazon_status == "error")
+        orders = self.line_ids.order_row_ids.filtered(lambda r: r.amazon_status == "error")
+        rows.action_amazon_resend()
+        orders.action_amazon_resend()
+        return True
+
 
 class AmazonFeedMessage(models.Model):
     """One message of a feed, and the integration rows it carried."""

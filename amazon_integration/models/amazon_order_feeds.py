@@ -533,7 +533,17 @@ class AmazonFeed(models.Model):
             if self.kind == "order_ack" and line.sale_order_id:
                 line.sale_order_id.amazon_ack_state = "done" if ok else "error"
             if not ok and line.sale_order_id:
+                what = {
+                    "order_ack": _("acknowledgement (or cancellation)"),
+                    "order_fulfillment": _("shipment confirmation"),
+                    "order_adjustment": _("refund"),
+                }[self.kind]
                 line.sale_order_id.message_post(
-                    body=_("Amazon refused the %(kind)s: %(text)s", kind=self.kind, text=text)
+                    body=_(
+                        "Amazon refused the %(what)s: %(text)s. Fix the cause, then Retry it "
+                        "from Amazon → Errors.",
+                        what=what,
+                        text=text,
+                    )
                 )
         return None

@@ -16,6 +16,8 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
+from odoo.addons.integrator_base.models.integration_mixin import check_integration_manager
+
 from ..lib import api as amazon
 from ..lib.order_values import naive
 from ..lib.responses import ResponseParseError
@@ -164,6 +166,14 @@ class AmazonReportRequest(models.Model):
             raise
         self.row_count = len(rows)
         return rows
+
+    def action_retry(self):
+        """Retry a failed report: its lane asks Amazon again in the next run (a failed
+        request never moved its checkpoint, so no window is skipped); the entry leaves the
+        Errors list once a later request of the lane is done."""
+        check_integration_manager(self.env, self)
+        self.env["amazon.sync.request"]._wake_cron()
+        return True
 
     def _close(self):
         self.write({"state": "done", "poll_at": False})

@@ -31,7 +31,18 @@ class AmazonIntegrationRow(models.AbstractModel):
             }
         )
         self.env["amazon.sync.request"]._wake_cron()
-        return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Sent again to Amazon"),
+                "message": _(
+                    "%s row(s) queued: the next synchronisation takes them up.", len(self)
+                ),
+                "type": "info",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
 
 class ProductIntegration(models.Model):

@@ -99,3 +99,54 @@ class TestFirstWeek(CatalogCase):
         self.assertEqual(len(digest), 1)
         self.assertTrue(self.account.activity_ids.user_id)
         self.assertNotEqual(self.account.activity_ids.user_id, self.env.ref("base.user_root"))
+
+    def test_every_error_is_in_one_list_counted_and_retried(self):
+        """Finding 5: a refused shipment confirmation was in the order's chatter only; the
+        Errors menu listed product rows, the account counted listings."""
+        bad = self.make_product("BAD-EAN-2")
+        bad.barcode = "12345"
+        self.list_product(bad)
+        self.run_cycle(advance=1)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "Buyer"}).id,
+                "amazon_account_id": self.account.id,
+                "amazon_order_id": "111-0000000-0000001",
+                "amazon_exception": "unknown_sku",
+                "amazon_exception_message": "SKU NOPE is not listed",
+            }
+        )
+        shipped = self.env["order.integration"].create(
+            {
+                "res_model": "sale.order",
+                "res_id": order.id,
+                "sale_order_id": order.id,
+                "record_operation": "write",
+            }
+        )
+        shipped._set_site_status("amazon", "error", "Error 18030: exceeds the 2 unit(s) left")
+        self.env["amazon.report.request"].create(
+            {
+                "account_id": self.account.id,
+                "lane": "orders",
+                "purpose": "orders",
+                "kind": "_GET_FLAT_FILE_ORDERS_DATA_",
+                "state": "failed",
+                "error_message": "unreadable report",
+            }
+        )
+        self.env.flush_all()
+        errors = self.env["amazon.error"].search([("account_id", "=", self.account.id)])
+        self.assertEqual(sorted(errors.mapped("kind")), ["import", "order", "product", "report"])
+        by_kind = {error.kind: error for error in errors}
+        self.assertIn("18030", by_kind["order"].message)
+        self.assertIn("Barcode", by_kind["product"].message)
+        self.assertEqual(self.account.error_count, 4)
+        self.assertEqual(by_kind["order"].action_open()["res_id"], shipped.id)
+        action = (by_kind["order"] | by_kind["product"]).action_retry()
+        self.assertIn("2 error(s) queued again", action["params"]["message"])
+        self.assertEqual(shipped.amazon_status, "none")
+        self.env.flush_all()
+        self.env.invalidate_all()
+        left = self.env["amazon.error"].search([("account_id", "=", self.account.id)])
+        self.assertEqual(sorted(left.mapped("kind")), ["import", "report"])
