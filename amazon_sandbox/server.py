@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import logging
 import random
 import time
@@ -12,6 +13,7 @@ import traceback
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import registry, sellers
@@ -79,8 +81,43 @@ def build_state(config: Config, seed_sellers: list[registry.Seller]) -> SandboxS
     return state
 
 
+#: What the demo seller already sells on Amazon (the same SKUs as the Odoo demo data).
+DEMO_SELLER_CATALOG = Path(__file__).with_name("demo_seller_catalog.json")
+
+
+def seed_demo_seller_catalog(db, seller_id: str, now: datetime) -> int:
+    """The demo seller's listings on Amazon, when its catalog is empty: its demo orders are
+    then for SKUs a shop's demo data knows. Returns the number of SKUs added."""
+    from .catalog import catalog_rows
+    from .ordergen import demo_asin
+
+    if catalog_rows(db, seller_id):
+        return 0
+    items = json.loads(DEMO_SELLER_CATALOG.read_text())["items"]
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for item in items:
+        db.execute(
+            "INSERT INTO catalog (seller_id, sku, asin, title, standard_product_id, price, "
+            "currency, quantity, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                seller_id,
+                item["sku"],
+                demo_asin(item["sku"]),
+                item["title"],
+                item["barcode"],
+                item["price"],
+                "USD",
+                100,
+                stamp,
+                stamp,
+            ),
+        )
+    return len(items)
+
+
 def create_demo_orders(state: SandboxState) -> None:
-    """--demo-orders N: N orders for every seller that has none yet."""
+    """--demo-orders N: N orders for every seller that has none yet (the demo seller's
+    catalog seeded first: see DEMO_SELLER_CATALOG)."""
     from . import api_orders
 
     with state.store.tx() as db:
@@ -88,6 +125,8 @@ def create_demo_orders(state: SandboxState) -> None:
         for seller in sellers.load_sellers(db):
             if api_orders.list_orders_admin(db, seller.seller_id):
                 continue
+            if seller.seller_id == sellers.DEMO_SELLER.seller_id:
+                seed_demo_seller_catalog(db, seller.seller_id, state.clock.now())
             api_orders.create_orders(
                 state,
                 db,

@@ -188,8 +188,9 @@ class AmazonAccount(models.Model):
     user_id = fields.Many2one(
         "res.users",
         string="Responsible",
-        default=lambda self: self.env.user,
-        help="Gets an activity when Amazon reports errors.",
+        default=lambda self: self.env.user if not self.env.user._is_superuser() else False,
+        help="Gets an activity when Amazon reports errors (empty: the user who created the "
+        "account, else an Integration Manager).",
     )
     feed_ids = fields.One2many("amazon.feed", "account_id", string="Feeds")
     error_count = fields.Integer("Errors", compute="_compute_error_count")

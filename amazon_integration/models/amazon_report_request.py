@@ -15,7 +15,6 @@ import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-
 from odoo.addons.integrator_base.models.integration_mixin import check_integration_manager
 
 from ..lib import api as amazon

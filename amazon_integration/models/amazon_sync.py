@@ -182,10 +182,17 @@ class AmazonAccount(models.Model):
 
     def _notify_errors(self, messages, texts=()):
         """One digest per cycle: a chatter message and an activity, not one per row."""
-        entries = [
-            f"{m.seller_sku or '?'}: {m.result_code or ''} {m.result_description or ''}"
-            for m in messages
-        ] + list(texts)
+
+        def link(message):
+            record = message.listing_id or message.sale_order_id
+            text = f"{message.seller_sku or '?'}: {message.result_code or ''} " + (
+                message.result_description or ""
+            )
+            if not record:
+                return text
+            return Markup('<a href="/odoo/%s/%s">%s</a>') % (record._name, record.id, text)
+
+        entries = [link(m) for m in messages] + list(texts)
         lines = Markup("").join(Markup("<li>%s</li>") % entry for entry in entries[:50])
         more = len(entries) - 50
         body = Markup("<p>%s</p><ul>%s</ul>") % (
@@ -194,6 +201,9 @@ class AmazonAccount(models.Model):
         )
         if more > 0:
             body += Markup("<p>%s</p>") % _("… and %s more.", more)
+        body += Markup(
+            '<p><a href="/odoo/action-amazon_integration.amazon_error_action">%s</a></p>'
+        ) % (_("Open the Errors list to fix and retry them."))
         group = self.env.ref("integrator_base.group_integration_manager")
         self.message_post(
             body=body,

@@ -4,8 +4,11 @@ person in one Errors view, buttons say what they did, the catalog sends what a s
 from decimal import Decimal
 from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import convert_file
 
+from ..lib.order_values import from_json, order_amounts
+from .common import AmazonCase
 from .test_catalog import CatalogCase
 
 
@@ -150,3 +153,68 @@ class TestFirstWeek(CatalogCase):
         self.env.invalidate_all()
         left = self.env["amazon.error"].search([("account_id", "=", self.account.id)])
         self.assertEqual(sorted(left.mapped("kind")), ["import", "report"])
+
+
+@tagged("post_install", "-at_install")
+class TestDemo(AmazonCase):
+    """Finding 3: the demo's orders arrive as confirmed orders with Amazon's totals, except
+    the deliberate unknown SKU; the deliberate bad barcode is an error row."""
+
+    sandbox_args = ("--seed", "1", "--demo-orders", "25")  # as `make demo` starts it
+
+    def setUp(self):
+        # the demo data as `make demo` installs it, on the sandbox's demo seller
+        TransactionCase.setUp(self)
+        self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
+        convert_file(
+            self.env,
+            "amazon_integration",
+            "demo/amazon_demo.xml",
+            {},
+            mode="init",
+            kind="demo",
+        )
+        self.account = self.env.ref("amazon_integration.demo_account_sandbox")
+        self.account.write({"sandbox_url": self.sandbox.url, "order_import_mode": "api"})
+
+    def test_demo_orders_import_confirmed_with_amazons_totals(self):
+        self.sandbox.advance(3600)  # the payment hold of the demo orders is over
+        for _run in range(10):
+            self.sandbox.advance(120)
+            self.account._orders_step()
+            if not self.account.order_listing_state:
+                break
+        remote = {
+            o["amazon_order_id"]: from_json(o)
+            for o in self.sandbox.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")
+        }
+        orders = self.env["sale.order"].search([("amazon_account_id", "=", self.account.id)])
+        self.assertGreaterEqual(len(orders), 15, "the demo's orders arrived")
+        retired = orders.filtered(
+            lambda o: (
+                "AMZ-DEMO-RETIRED" in {i["seller_sku"] for i in remote[o.amazon_order_id]["items"]}
+            )
+        )
+        self.assertTrue(retired, "the deliberate unknown SKU shows the exception path")
+        self.assertEqual(set(retired.mapped("amazon_exception")), {"unknown_sku"})
+        fine = orders - retired
+        self.assertTrue(fine)
+        for order in fine:
+            amazon = remote[order.amazon_order_id]
+            self.assertFalse(order.amazon_exception, order.amazon_exception_message)
+            if amazon["status"] == "Canceled":
+                continue
+            self.assertEqual(order.state, "sale", order.amazon_order_id)
+            self.assertEqual(
+                Decimal(str(order.amount_total)).quantize(Decimal("0.01")),
+                order_amounts(amazon)["total"],
+                order.amazon_order_id,
+            )
+        # the listings are Amazon's SKUs, the bad barcode an error a seller can act on
+        self.env.cr.precommit.run()
+        self.env["product.integration"]._amazon_dispatch()
+        self.account._catalog_step()
+        candle = self.env.ref("amazon_integration.demo_listing_candle")
+        self.assertEqual(candle.state, "error")
+        self.assertIn("Barcode: '12345'", candle.error_message)
+        self.assertEqual(self.account.user_id, self.env.ref("base.user_admin"))

@@ -112,6 +112,11 @@ def test_demo_seller_and_demo_orders(start_sandbox):
     ]
     orders = box.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")
     assert len(orders) == 5
+    # the demo seller already sells the SKUs of the Odoo demo data: its orders are for them
+    catalog = {row["sku"] for row in box.admin("GET", "/admin/sellers/A2DEMOSELLER01/catalog")}
+    assert "AMZ-DEMO-KETTLE" in catalog and len(catalog) == 9
+    ordered = {item["seller_sku"] for order in orders for item in order["items"]}
+    assert ordered and ordered <= catalog
     box.restart()  # the seller has orders now: none added
     assert len(box.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")) == 5
 
