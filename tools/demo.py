@@ -6,13 +6,15 @@
   integrator_base and amazon_integration installed with their demo data, on the PostgreSQL
   named by PG* variables or on a cluster of its own kept in var/postgres.
 
-Needs an Odoo 18 importable by $ODOO_PYTHON (see README.md). Ctrl-C stops everything.
+Needs an Odoo 18 importable by $ODOO_PYTHON (see README.md). Ctrl-C or SIGTERM stops everything
+it started (Odoo, the sandbox, and the PostgreSQL cluster when it started one).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -86,7 +88,12 @@ def main() -> int:
         return 2
     python = devenv.ensure_odoo_venv(odoo)
     VAR.mkdir(exist_ok=True)
+    # SIGTERM (docker stop, kill, a closed terminal's session) stops everything like Ctrl-C:
+    # the finally blocks below and the PostgreSQL cluster's exit handler run
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGHUP, _interrupted)
     sandbox, sandbox_url = start_sandbox(python, args.sandbox_port)
+    odoo_proc = None
     env = dict(os.environ, TZ="UTC", AMAZON_SANDBOX_URL=sandbox_url)
     base = devenv.odoo_command(python, odoo, pg, args.database)
     base[base.index("--http-port") + 1] = str(args.http_port)
@@ -114,10 +121,23 @@ def main() -> int:
             return 0 if ok else 1
         return odoo_proc.wait()
     except KeyboardInterrupt:
+        devenv.log("stopping the demo")
         return 0
     finally:
-        sandbox.terminate()
-        sandbox.wait(10)
+        for proc in (odoo_proc, sandbox):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+        for proc in (odoo_proc, sandbox):
+            if proc is not None:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        devenv.log("stopped Odoo and the sandbox")
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _answers(url: str) -> bool:

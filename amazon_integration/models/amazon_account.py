@@ -461,6 +461,8 @@ class AmazonAccount(models.Model):
                 "message": message,
                 "type": "success" if ok else "danger",
                 "sticky": not ok,
+                # the form shows the latest test only (not a green toast beside an old banner)
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

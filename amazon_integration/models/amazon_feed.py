@@ -42,12 +42,14 @@ class AmazonFeed(models.Model):
     success_count = fields.Integer("Successful")
     error_count = fields.Integer("With Error")
     warning_count = fields.Integer("With Warning")
-    feed_xml = fields.Binary("Feed", attachment=True, copy=False)
+    feed_xml = fields.Binary("Feed", attachment=True, copy=False, readonly=True)
     feed_filename = fields.Char(compute="_compute_filenames")
-    report_xml = fields.Binary("Processing Report", attachment=True, copy=False)
+    report_xml = fields.Binary("Processing Report", attachment=True, copy=False, readonly=True)
     report_filename = fields.Char(compute="_compute_filenames")
     error_message = fields.Text(copy=False)
-    line_ids = fields.One2many("amazon.feed.message", "feed_id", string="Messages Sent")
+    line_ids = fields.One2many(
+        "amazon.feed.message", "feed_id", string="Messages Sent", readonly=True
+    )
     display_label = fields.Char(compute="_compute_display_label")
 
     _sql_constraints = [

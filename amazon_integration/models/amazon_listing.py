@@ -231,10 +231,19 @@ class AmazonListing(models.Model):
         self._match_products(vals_list)
         self._fill_defaults(vals_list)
         listings = super().create(vals_list)
-        listings.filtered(lambda lst: lst.product_id and lst.state != "deleted")._enqueue(
-            LISTING_KINDS
-        )
+        listed = listings.filtered(lambda lst: lst.product_id and lst.state != "deleted")
+        listed._enqueue(LISTING_KINDS)
+        listed._mark_templates_selling()
         return listings
+
+    def _mark_templates_selling(self):
+        """A product with a listing sells on Amazon: its "Sell on Amazon" box says so (set
+        with the user's own rights, without listing the other variants or accounts)."""
+        templates = self.product_id.product_tmpl_id.filtered(lambda t: not t.amazon_sell)
+        if templates and templates.has_access("write"):
+            templates.with_context(
+                amazon_listings_set=True, integrator_no_capture=True
+            ).amazon_sell = True
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):

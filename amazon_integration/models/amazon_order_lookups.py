@@ -298,7 +298,7 @@ class AmazonAccount(models.Model):
         for kind, amount in plan.services.items():
             name = labels[kind]
             if kind == "promotion" and plan.promotion_ids:
-                name = f"{name}: {', '.join(plan.promotion_ids)}"
+                name = _("%(label)s (%(ids)s)", label=name, ids=", ".join(plan.promotion_ids))
             lines.append(self._service_line(kind, name, amount, cache, no_tax))
         if plan.rounding:
             lines.append(

@@ -340,20 +340,31 @@ class AmazonAccount(models.Model):
             listed = self._import_report_updates(orders, errors, auto_commit)
             self._report_finished(request, created=0, listed=listed)
         else:
-            created = self._import_report_orders(orders, errors, auto_commit)
-            self._report_finished(request, created, listed=0)
+            tally = self._import_report_orders(orders, errors, auto_commit)
+            self._report_finished(request, tally["created"] + tally["exceptions"], listed=0)
+            self.order_last_summary = _(
+                "Report %(id)s: %(created)s orders created, %(exceptions)s kept in exception, "
+                "%(known)s already imported, %(skipped)s not to import (pending or canceled).",
+                id=request.report_id or request.request_id,
+                created=tally["created"],
+                exceptions=tally["exceptions"],
+                known=tally["updated"] + tally["unchanged"],
+                skipped=tally["skipped"],
+            )
         return errors
 
     def _import_report_orders(self, orders, errors, auto_commit):
-        """Import a report's orders in batches (a commit after each when allowed)."""
-        created = 0
+        """Import a report's orders in batches (a commit after each when allowed); returns
+        the counts of ``_import_orders`` summed (created, exceptions, updated, ...)."""
+        tally = dict.fromkeys(("created", "exceptions", "updated", "unchanged", "skipped"), 0)
         for start in range(0, len(orders), REPORT_BATCH):
             result = self._import_orders(orders[start : start + REPORT_BATCH])
-            created += result["created"] + result["exceptions"]
+            for key in tally:
+                tally[key] += result[key]
             errors += result["errors"]
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        return created
+        return tally
 
     def _import_report_updates(self, orders, errors, auto_commit):
         """Apply the all-orders report to the orders imported before; returns how many
@@ -407,12 +418,6 @@ class AmazonAccount(models.Model):
                         created * per_interval,
                     )
         self.write(values)
-        if purpose != "updates":
-            self.order_last_summary = _(
-                "%(created)s new orders from report %(id)s",
-                created=created,
-                id=request.report_id or request.request_id,
-            )
 
     # ------------------------------------------------------------------ manual download
 

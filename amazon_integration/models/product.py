@@ -68,7 +68,7 @@ class ProductTemplate(models.Model):
         if "amazon_sell" in vals and not vals["amazon_sell"]:
             switched_off = self.filtered("amazon_sell")
         res = super().write(vals)
-        if "amazon_sell" in vals:
+        if "amazon_sell" in vals and not self.env.context.get("amazon_listings_set"):
             if vals["amazon_sell"]:
                 self._amazon_sync_listings()
             else:

@@ -154,6 +154,27 @@ class TestFirstWeek(CatalogCase):
         left = self.env["amazon.error"].search([("account_id", "=", self.account.id)])
         self.assertEqual(sorted(left.mapped("kind")), ["import", "report"])
 
+    def test_manual_upload_says_what_it_queued_and_rows_end_accepted(self):
+        """Finding 6: "4 products will be sent" and then rows saying "Nothing to send";
+        the manual sync queued tax, deposit and delivery products."""
+        products, _listings = self.synced("UP-1", "UP-2")
+        fee = self.env["product.product"].create({"name": "Handling fee", "type": "service"})
+        notification = self.account.action_upload_catalog()
+        self.assertIn("2 products", notification["params"]["message"])
+        manual = self.env["product.integration"].search([("manual", "=", True)])
+        self.assertEqual(manual.product_id, products[0] | products[1])
+        self.assertNotIn(fee, manual.product_id)
+        for advance in (1, 600, 600, 600):
+            self.run_cycle(advance=advance)
+        self.assertEqual(set(manual.mapped("amazon_status")), {"success"})
+        for row in manual:
+            self.assertNotIn("Nothing to send", row.amazon_status_data)
+
+    def test_test_connection_shows_the_latest_result_only(self):
+        action = self.account.action_test_connection()
+        self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
+        self.assertEqual(self.account.connection_state, "ok")
+
 
 @tagged("post_install", "-at_install")
 class TestDemo(AmazonCase):

@@ -98,6 +98,12 @@ class TestListing(ListingCase):
         self.assertEqual(listing.fulfillment_channel, "mfn")
         self.assertEqual(listing.product_tmpl_id, self.mug.product_tmpl_id)
         self.assertEqual(self.kinds(listing), FULL)
+        # issue 11: "Sell on Amazon" was unticked on a product with an active listing
+        self.assertTrue(self.mug.product_tmpl_id.amazon_sell)
+        other = self.env["amazon.listing"].search(
+            [("product_id", "=", self.mug.id), ("id", "!=", listing.id)]
+        )
+        self.assertFalse(other, "ticking it here lists nothing more")
 
     def test_default_account_and_given_values(self):
         listing = self.env["amazon.listing"].create(
@@ -124,10 +130,11 @@ class TestListing(ListingCase):
         )
         self.assertEqual(first.seller_sku, "MUG-1")
         self.assertEqual(second.seller_sku, f"MUG-1-{self.mug.id}")
-        # the reference is free on another account
+        # the reference is free on another account (the mug sells on Amazon now: a new
+        # account offers it at once)
         other = self.create_account("Amazon US 2", "LISTING-SELLER-2")
-        third = self.env["amazon.listing"].create(
-            {"product_id": self.mug.id, "account_id": other.id}
+        third = self.env["amazon.listing"].search(
+            [("product_id", "=", self.mug.id), ("account_id", "=", other.id)]
         )
         self.assertEqual(third.seller_sku, "MUG-1")
 

@@ -126,11 +126,16 @@ class IntegrationEventMixin(models.AbstractModel):
 
     @api.depends("record_operation", "res_model", "res_id")
     def _compute_display_name(self):
+        """What a person reads: "Stock of [MUG-1] Mug", "Cancellation of S00042"; the
+        technical reference only when the record has no name any more (deleted)."""
         labels = dict(self._fields["record_operation"]._description_selection(self.env))
         for row in self:
-            row.display_name = (
-                f"{labels.get(row.record_operation, '')} {row.res_model},{row.res_id}"
-            )
+            what = row._subject_name() or f"{row.res_model},{row.res_id}"
+            row.display_name = f"{labels.get(row.record_operation, '')}: {what}"
+
+    def _subject_name(self):
+        """The name of the record the event is about (each table says how)."""
+        return False
 
     # ------------------------------------------------------------------ site addon API
 

@@ -32,6 +32,13 @@ class OrderIntegration(models.Model):
     def _operation_selection(self):
         return ORDER_OPERATIONS
 
+    @api.depends("record_operation", "res_model", "res_id", "sale_order_id", "order_name")
+    def _compute_display_name(self):
+        return super()._compute_display_name()
+
+    def _subject_name(self):
+        return self.order_name or self.sale_order_id.name
+
     @api.model
     def _event_values(self, model, res_id, operation, order, **extra):
         record = self.env[model].browse(res_id)

@@ -33,6 +33,13 @@ class ProductIntegration(models.Model):
     def _operation_selection(self):
         return PRODUCT_OPERATIONS
 
+    @api.depends("record_operation", "res_model", "res_id", "product_id", "default_code")
+    def _compute_display_name(self):
+        return super()._compute_display_name()
+
+    def _subject_name(self):
+        return self.product_id.display_name or self.default_code
+
     @api.model
     def _write_captured_products(self, buffer):
         """Turn the transaction's product and stock events into rows, in one INSERT.
@@ -174,12 +181,14 @@ class ProductIntegration(models.Model):
     @api.model
     def _manual_sync_products(self, products=None, site=None, company_ids=None):
         """Manual mode: one ``create`` row per product (all active ones, or ``products``;
-        with ``company_ids``, only products shared or of those companies).
+        with ``company_ids``, only products shared or of those companies). Only goods that
+        can be sold: services (delivery, down payment, an integration's own fee or tax
+        products), combos and products not for sale are never sent to a site.
 
         Done in SQL, set-based, so that 100,000 products are never loaded into memory: the
         caller checks the user's rights first. Returns the number of rows created.
         """
-        condition = SQL("pp.active AND pt.active")
+        condition = SQL("pp.active AND pt.active AND pt.sale_ok AND pt.type = 'consu'")
         if products is not None:
             condition = SQL("%s AND pp.id = ANY(%s)", condition, list(products.ids))
         if company_ids is not None:

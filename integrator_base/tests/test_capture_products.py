@@ -35,6 +35,8 @@ class TestCaptureProducts(IntegratorCase):
             row.operation_data["values"], {"list_price": 12.5, "description_sale": "Sturdy"}
         )
         self.assertEqual(row.operation_data["default_code"], "W-1")
+        # a name a person reads, not "Update product.product,58"
+        self.assertEqual(row.display_name, f"Update: {product.display_name}")
 
     def test_two_writes_in_one_transaction_merge(self):
         product = self.create_product()

@@ -16,6 +16,13 @@ class TestManualSync(IntegratorCase):
             [{"name": f"Manual {i}", "default_code": f"MAN-{i}", "type": "consu"} for i in range(5)]
         )
         cls.archived = cls.env["product.product"].create({"name": "Old", "active": False})
+        cls.not_goods = cls.env["product.product"].create(
+            [
+                {"name": "Delivery", "type": "service"},
+                {"name": "Down payment", "type": "service", "sale_ok": True},
+                {"name": "Office supplies", "type": "consu", "sale_ok": False},
+            ]
+        )
         cls.env.cr.precommit.run()
 
     def run_wizard(self, context=None, **vals):
@@ -23,14 +30,17 @@ class TestManualSync(IntegratorCase):
         return wizard.action_synchronize()
 
     def test_all_products(self):
-        active = self.env["product.product"].search([])
+        goods = self.env["product.product"].search([("type", "=", "consu"), ("sale_ok", "=", True)])
         self.run_wizard(site_id=self.site.id)
         rows = self.env["product.integration"].search(
             [("manual", "=", True), ("site_id", "=", self.site.id)]
         )
-        self.assertEqual(len(rows), len(active))
+        self.assertEqual(len(rows), len(goods))
         self.assertEqual(set(rows.mapped("record_operation")), {"create"})
         self.assertNotIn(self.archived.id, rows.mapped("res_id"))
+        # issue 11: the manual sync queued tax, deposit and delivery products
+        self.assertFalse(set(self.not_goods.ids) & set(rows.mapped("res_id")))
+        self.assertTrue(self.env["product.product"].search_count([("type", "=", "service")]))
         row = rows.filtered(lambda r: r.product_id == self.products[0])
         self.assertEqual(row.default_code, "MAN-0")
         self.assertEqual(row.operation_data["default_code"], "MAN-0")
