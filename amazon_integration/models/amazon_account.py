@@ -140,6 +140,7 @@ class AmazonAccount(models.Model):
     access_key_set = fields.Boolean("Access Key Set", compute="_compute_credentials_set")
     secret_key_set = fields.Boolean("Secret Key Set", compute="_compute_credentials_set")
     auth_token_set = fields.Boolean("MWS Auth Token Set", compute="_compute_credentials_set")
+    credentials_missing = fields.Char(compute="_compute_credentials_set")
     request_timeout = fields.Float(default=30.0, help="Seconds to wait for Amazon's answer.")
     sandbox_time_scale = fields.Float(
         "Sandbox Time Scale",
@@ -226,9 +227,16 @@ class AmazonAccount(models.Model):
 
     @api.depends(*CREDENTIAL_FIELDS)
     def _compute_credentials_set(self):
+        required = {"access_key": _("access key"), "secret_key": _("secret key")}
         for account, secrets in zip(self, self.sudo(), strict=True):
             for name in CREDENTIAL_FIELDS:
                 account[f"{name}_set"] = bool(secrets[name])
+            missing = [label for name, label in required.items() if not secrets[name]]
+            account.credentials_missing = (
+                _("Amazon cannot be reached until the %s are set.", ", ".join(missing))
+                if missing
+                else False
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

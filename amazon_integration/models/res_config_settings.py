@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 #: settings field -> account field, for the credentials (write-only, administrators only)
 CREDENTIALS = {
@@ -94,6 +94,16 @@ class ResConfigSettings(models.TransientModel):
         if account:
             account.write(values)
         else:
+            missing = [
+                self._fields[name].string
+                for name in ("amazon_access_key", "amazon_secret_key")
+                if not (self[name] or "").strip()
+            ]
+            if missing:
+                # an account without them could never connect: say so instead of saving it
+                raise UserError(
+                    _("To create the Amazon account, type its %s.", _(" and ").join(missing))
+                )
             self.env["amazon.account"].sudo().create(
                 {
                     "name": f"Amazon {self.amazon_marketplace_id.name}",

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 
 from ..lib.api import AmazonCallError
@@ -122,6 +122,12 @@ class TestAccount(AmazonCase):
         settings.amazon_marketplace_id = self.env.ref("amazon_integration.marketplace_uk")
         settings.amazon_merchant_id = "SETTINGS-SELLER"
         settings.amazon_access_key = "AK-SETTINGS"
+        # issue 11: an empty secret key saved without a word
+        with self.assertRaisesRegex(UserError, "type its Amazon Secret Key"):
+            settings.save().execute()
+        self.assertFalse(
+            self.env["amazon.account"].search([("merchant_id", "=", "SETTINGS-SELLER")])
+        )
         settings.amazon_secret_key = "SK-SETTINGS"
         settings.amazon_auto_sync = True
         settings.amazon_sync_interval = 120

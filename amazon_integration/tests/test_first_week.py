@@ -174,6 +174,18 @@ class TestFirstWeek(CatalogCase):
         action = self.account.action_test_connection()
         self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
         self.assertEqual(self.account.connection_state, "ok")
+        self.assertFalse(self.account.credentials_missing)
+        bare = self.env["amazon.account"].create(
+            {
+                "name": "No keys",
+                "merchant_id": "NOKEYS",
+                "marketplace_id": self.account.marketplace_id.id,
+            }
+        )
+        self.assertEqual(
+            bare.credentials_missing,
+            "Amazon cannot be reached until the access key, secret key are set.",
+        )
 
 
 @tagged("post_install", "-at_install")
