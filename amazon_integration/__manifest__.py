@@ -31,5 +31,8 @@
         "views/amazon_menus.xml",
     ],
     "demo": ["demo/amazon_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["amazon_integration/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

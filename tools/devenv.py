@@ -145,8 +145,19 @@ def ensure_odoo_venv(odoo: OdooInfo) -> Path:
     ).stdout.strip()
     paths = [p for p in odoo.sys_path if p and Path(p).is_dir()]
     (Path(site_packages) / "_odoo_paths.pth").write_text("\n".join(paths) + "\n")
-    _pip_install(ODOO_VENV, [ROOT / "requirements.txt"], "addon")
+    _pip_install(
+        ODOO_VENV, [ROOT / "requirements.txt", ROOT / "test-requirements-odoo.txt"], "addon"
+    )
     return _venv_python(ODOO_VENV)
+
+
+def find_browser() -> str | None:
+    """The Chrome or Chromium Odoo's browser tests (tours) would use, if any."""
+    for name in ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
 
 
 # ---------------------------------------------------------------------------- PostgreSQL

@@ -9,3 +9,4 @@ from . import test_fba
 from . import test_security
 from . import test_capabilities
 from . import test_first_week
+from . import test_tour
