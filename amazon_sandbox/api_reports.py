@@ -4,7 +4,8 @@ GetReport, UpdateReportAcknowledgements, ManageReportSchedule, GetReportSchedule
 GetReportScheduleCount; report processing and scheduled reports on the sandbox clock.
 
 Requestable types: `_GET_FLAT_FILE_ORDERS_DATA_`, `_GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_`,
-`_GET_AFN_INVENTORY_DATA_`. `_GET_ORDERS_DATA_` can only be scheduled (ManageReportSchedule)
+`_GET_AFN_INVENTORY_DATA_`, `_GET_MERCHANT_LISTINGS_ALL_DATA_` (every SKU with its ASIN and
+status). `_GET_ORDERS_DATA_` can only be scheduled (ManageReportSchedule)
 and `_GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2_` is scheduled by the sandbox itself: asking
 RequestReport for them is InvalidParameterValue ("not requestable").
 
@@ -38,7 +39,7 @@ from .catalog import catalog_rows
 from .clock import UTC, iso, parse_iso
 from .errors import ApiError, invalid, missing
 from .registry import Request, Response, Seller
-from .reports import AFN_INVENTORY, REPORT_TYPES, XML_ORDERS, render_report
+from .reports import AFN_INVENTORY, LISTINGS_ALL, REPORT_TYPES, XML_ORDERS, render_report
 from .sellers import issue_token, redeem_token
 from .settlement import REPORT_TYPE as SETTLEMENT_V2
 from .settlement import build_settlements, render_settlement
@@ -190,9 +191,9 @@ def _publish(
 def _generate(db, state, request: dict, now: datetime) -> tuple[bytes, str, int]:
     seller_id = request["seller_id"]
     markets = json.loads(request["marketplaces"] or "[]")
-    if request["report_type"] == AFN_INVENTORY:
+    if request["report_type"] in (AFN_INVENTORY, LISTINGS_ALL):
         return render_report(
-            AFN_INVENTORY, merchant_id=seller_id, catalog=catalog_rows(db, seller_id)
+            request["report_type"], merchant_id=seller_id, catalog=catalog_rows(db, seller_id)
         )
     orders = all_orders(db, seller_id)
     if markets:

@@ -52,6 +52,7 @@ FLAT_ORDERS = "_GET_FLAT_FILE_ORDERS_DATA_"
 XML_ALL_ORDERS = "_GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_"
 XML_ORDERS = "_GET_ORDERS_DATA_"
 AFN_INVENTORY = "_GET_AFN_INVENTORY_DATA_"
+LISTINGS_ALL = "_GET_MERCHANT_LISTINGS_ALL_DATA_"
 
 # report type -> (content type, requestable)
 REPORT_TYPES = {
@@ -59,6 +60,7 @@ REPORT_TYPES = {
     XML_ALL_ORDERS: ("text/xml", True),
     XML_ORDERS: ("text/xml", False),
     AFN_INVENTORY: ("text/plain", True),
+    LISTINGS_ALL: ("text/plain", True),
     SETTLEMENT_V2: ("text/plain", False),
 }
 
@@ -113,6 +115,21 @@ AFN_COLUMNS = (
     "condition-type",
     "Warehouse-Condition-code",
     "Quantity Available",
+)
+#: the All Listings report's columns (the ones a seller's tools read; Amazon has more)
+LISTINGS_COLUMNS = (
+    "item-name",
+    "listing-id",
+    "seller-sku",
+    "price",
+    "quantity",
+    "open-date",
+    "product-id-type",
+    "item-condition",
+    "asin1",
+    "product-id",
+    "fulfillment-channel",
+    "status",
 )
 SERVICE_LEVELS = ("Standard", "Expedited", "Scheduled", "NextDay", "SecondDay")
 
@@ -462,6 +479,37 @@ def afn_inventory(catalog: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merchant_listings(catalog: list[dict]) -> str:
+    """`_GET_MERCHANT_LISTINGS_ALL_DATA_` body: every SKU of the seller with its ASIN and
+    status (Active when it has a price and, for MFN, a quantity; else Inactive)."""
+    lines = ["\t".join(LISTINGS_COLUMNS)]
+    for row in sorted(catalog, key=lambda r: r["sku"]):
+        channel = (row.get("fulfillment_channel") or "MFN").upper()
+        afn = channel != "MFN"
+        quantity = int(row.get("quantity") or 0)
+        active = bool(row.get("price")) and (afn or quantity > 0)
+        product_id = (row.get("standard_product_id") or "").partition(":")[2]
+        lines.append(
+            "\t".join(
+                (
+                    _clean(row.get("title")),
+                    _clean(fulfillment_channel_sku(row["sku"])),
+                    _clean(row["sku"]),
+                    _clean(row.get("price")),
+                    "" if afn else str(quantity),
+                    _clean(row.get("created")),
+                    "1" if product_id else "",
+                    "11",
+                    _clean(row.get("asin")),
+                    _clean(product_id),
+                    "AMAZON_NA" if afn else "DEFAULT",
+                    "Active" if active else "Inactive",
+                )
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render_report(
     report_type: str,
     *,
@@ -475,6 +523,9 @@ def render_report(
     the AFN inventory report. Settlement reports are built by settlement.py."""
     if report_type == AFN_INVENTORY:
         text = afn_inventory(catalog or [])
+        return text.encode(), "text/plain", text.count("\n") - 1
+    if report_type == LISTINGS_ALL:
+        text = merchant_listings(catalog or [])
         return text.encode(), "text/plain", text.count("\n") - 1
     chosen = select_orders(report_type, orders or [], start, end)
     if report_type == FLAT_ORDERS:

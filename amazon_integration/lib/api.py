@@ -117,6 +117,7 @@ REPORT_ORDERS_NEW = "orders_new"  # new orders, flat file, by purchase date
 REPORT_ORDERS_UPDATED = "orders_updated"  # every order changed in a window, by last update
 REPORT_FBA_INVENTORY = "fba_inventory"  # Amazon's fulfillable stock of AFN listings
 REPORT_SETTLEMENT = "settlement"  # scheduled by Amazon, one per settlement period
+REPORT_LISTINGS = "listings"  # every SKU of the seller: ASIN and Amazon's listing status
 
 
 @dataclass(frozen=True)

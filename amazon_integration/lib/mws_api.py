@@ -66,6 +66,7 @@ REPORT_TYPES = {
     api.REPORT_ORDERS_NEW: "_GET_FLAT_FILE_ORDERS_DATA_",
     api.REPORT_ORDERS_UPDATED: "_GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_",
     api.REPORT_FBA_INVENTORY: "_GET_AFN_INVENTORY_DATA_",
+    api.REPORT_LISTINGS: "_GET_MERCHANT_LISTINGS_ALL_DATA_",
     api.REPORT_SETTLEMENT: "_GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2_",
 }
 _REPORT_KINDS = {value: key for key, value in REPORT_TYPES.items()}
@@ -358,4 +359,6 @@ class _Reports(_Part, api.Reports):
             return reportlib.parse_flat_file_orders(body, seller_id=self.api.seller_id)
         if kind == api.REPORT_FBA_INVENTORY:
             return reportlib.parse_afn_inventory(body)
+        if kind == api.REPORT_LISTINGS:
+            return reportlib.parse_listings(body)
         raise ValueError(f"no reader for {kind} reports")

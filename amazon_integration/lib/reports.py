@@ -68,6 +68,7 @@ __all__ = [
     "ReportRequestPage",
     "parse_afn_inventory",
     "parse_flat_file_orders",
+    "parse_listings",
     "parse_report_list",
     "parse_report_request_list",
     "parse_request_report",
@@ -748,6 +749,40 @@ def parse_afn_inventory(data: bytes | str, *, encoding: str | None = None) -> li
                 "condition": row.get("condition-type") or None,
                 "warehouse_condition": row.get("warehouse-condition-code") or None,
                 "quantity": quantity,
+            }
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# _GET_MERCHANT_LISTINGS_ALL_DATA_
+# ---------------------------------------------------------------------------------------------
+
+#: Amazon's listing statuses in the All Listings report, as the connector names them
+LISTING_STATUSES = {"active": "active", "inactive": "inactive", "incomplete": "incomplete"}
+
+
+def parse_listings(data: bytes | str, *, encoding: str | None = None) -> list[dict]:
+    """``_GET_MERCHANT_LISTINGS_ALL_DATA_`` → [{sku, asin, status, quantity, price}], one per
+    SKU; ``status`` is ``active``, ``inactive``, ``incomplete`` or None (another word)."""
+    header, rows = read_tsv(data, encoding=encoding)
+    _require(header, ("seller-sku", "asin1"), "listings report")
+    result = []
+    for line, row in rows:
+        sku = row.get("seller-sku")
+        if not sku:
+            raise ReportParseError(f"line {line}: empty seller-sku")
+        try:
+            quantity = parse_int(row.get("quantity"))
+        except ResponseParseError as exc:
+            raise ReportParseError(f"line {line}: quantity: {exc}") from None
+        result.append(
+            {
+                "sku": sku,
+                "asin": row.get("asin1") or None,
+                "status": LISTING_STATUSES.get((row.get("status") or "").strip().lower()),
+                "quantity": quantity,
+                "price": row.get("price") or None,
             }
         )
     return result

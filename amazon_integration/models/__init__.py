@@ -24,6 +24,7 @@ from . import amazon_settlement_account
 from . import amazon_sync_request
 from . import amazon_report_request
 from . import amazon_fba
+from . import amazon_listing_report
 from . import res_config_settings
 from . import res_partner
 from . import amazon_error

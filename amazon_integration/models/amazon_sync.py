@@ -78,7 +78,12 @@ class AmazonAccount(models.Model):
                 errors = self._catalog_step(auto_commit=auto_commit)
         except _StepFailed as failed:
             texts.append(failed.text)
-        for step in (self._order_feeds_step, self._fba_inventory_step, self._settlements_locked):
+        for step in (
+            self._order_feeds_step,
+            self._fba_inventory_step,
+            self._listings_step,
+            self._settlements_locked,
+        ):
             texts += self._run_step(step, auto_commit)
         self.last_sync_at = started  # the interval runs from start to start
         if errors or texts:
@@ -139,6 +144,9 @@ class AmazonAccount(models.Model):
         return []
 
     def _fba_inventory_step(self, auto_commit=False):
+        return []
+
+    def _listings_step(self, auto_commit=False):
         return []
 
     def _settlements_locked(self, auto_commit=False, force=False):

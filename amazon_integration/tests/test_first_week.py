@@ -1,6 +1,7 @@
 """A seller's first week (issue 11): one bad record never stops the rest, every error reaches a
 person in one Errors view, buttons say what they did, the catalog sends what a seller expects."""
 
+from datetime import timedelta
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -186,6 +187,26 @@ class TestFirstWeek(CatalogCase):
             bare.credentials_missing,
             "Amazon cannot be reached until the access key, secret key are set.",
         )
+
+    def test_asin_and_amazon_status_come_back_onto_the_listing(self):
+        """Finding 7: the ASINs Amazon assigned never came back to the listings."""
+        _products, (listing,) = self.synced("ASIN-1")
+        _products, (empty_listing,) = self.synced("ASIN-EMPTY", quantity=0)
+        for _run in range(4):
+            # the connector's own waits are real time: let 20 minutes pass
+            if self.account.listings_report_at:
+                self.account.listings_report_at -= timedelta(minutes=20)
+            self.run_cycle(advance=600)
+            if listing.asin and empty_listing.amazon_listing_status == "inactive":
+                break
+        self.assertEqual(listing.asin, self.sandbox_sku("ASIN-1")["asin"])
+        self.assertEqual(listing.amazon_listing_status, "active")
+        self.assertTrue(listing.amazon_read_at)
+        self.assertEqual(empty_listing.amazon_listing_status, "inactive", "no stock: not buyable")
+        request = self.env["amazon.report.request"].search(
+            [("account_id", "=", self.account.id), ("lane", "=", "listings")]
+        )
+        self.assertEqual(set(request.mapped("state")), {"done"})
 
 
 @tagged("post_install", "-at_install")

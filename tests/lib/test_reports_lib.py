@@ -585,3 +585,38 @@ def test_afn_inventory_errors():
         rp.parse_afn_inventory("seller-sku\tasin\nA\tB\n")
     with pytest.raises(rp.ReportParseError, match="line 2"):
         rp.parse_afn_inventory("seller-sku\tQuantity Available\nA\tmany\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# _GET_MERCHANT_LISTINGS_ALL_DATA_ (ASIN and status read back onto the listings: issue 11)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_listings_report_from_the_sandbox_reads_back_asin_and_status():
+    from amazon_sandbox.reports import LISTINGS_ALL, render_report
+
+    catalog = [
+        {"sku": "MUG-1", "asin": "B0MUG00001", "title": "Mug\twith tab", "price": "12.50",
+         "quantity": 4, "standard_product_id": "EAN:4006381333931", "created": "2026-12-01"},
+        {"sku": "NO-STOCK", "asin": "B0NOSTOCK1", "price": "9.00", "quantity": 0},
+        {"sku": "FBA-1", "asin": "B0FBA00001", "price": "5.00", "fulfillment_channel": "AFN"},
+        {"sku": "NO-PRICE", "asin": "B0NOPRICE1", "quantity": 3},
+    ]  # fmt: skip
+    body, content_type, count = render_report(LISTINGS_ALL, merchant_id="M", catalog=catalog)
+    assert content_type == "text/plain" and count == 4
+    rows = {row["sku"]: row for row in rp.parse_listings(body)}
+    assert rows["MUG-1"] == {
+        "sku": "MUG-1", "asin": "B0MUG00001", "status": "active", "quantity": 4, "price": "12.50",
+    }  # fmt: skip
+    assert rows["NO-STOCK"]["status"] == "inactive"
+    assert rows["FBA-1"]["status"] == "active" and rows["FBA-1"]["quantity"] is None
+    assert rows["NO-PRICE"]["status"] == "inactive"
+
+
+def test_listings_report_errors():
+    with pytest.raises(rp.ReportParseError, match="asin1"):
+        rp.parse_listings("seller-sku\tprice\nA\t1\n")
+    with pytest.raises(rp.ReportParseError, match="line 2: quantity"):
+        rp.parse_listings("seller-sku\tasin1\tquantity\nA\tB0\tmany\n")
+    odd = rp.parse_listings("seller-sku\tasin1\tstatus\nA\tB0A\tSuppressed\n")
+    assert odd[0]["status"] is None
