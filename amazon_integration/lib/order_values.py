@@ -150,6 +150,17 @@ def order_amounts(order):
     return amounts
 
 
+def tax_rounding(amazon_total, odoo_total, taxed_lines):
+    """Where the seller collects the tax, Odoo computes it: the difference between Amazon's
+    total and Odoo's, when it is rounding (at most a cent per taxed line), is the amount of
+    the rounding line that makes the order Amazon's to the cent; ``None`` when it is more
+    (the taxes are not the ones Amazon charged)."""
+    difference = dec(amazon_total) - dec(odoo_total)
+    if abs(difference) <= Decimal("0.01") * max(int(taxed_lines), 1):
+        return difference
+    return None
+
+
 # ------------------------------------------------------------------------------------ lines
 
 

@@ -28,7 +28,9 @@ class AmazonMarketplace(models.Model):
         "remits it itself (US states, UK and EU imports, Australia...). The tax of these "
         "orders is then neither revenue nor a tax the seller owes: the invoices book it on "
         "the account's clearing account, which the settlement's withheld tax clears. "
-        "Untick where the seller collects and remits the tax.",
+        "Untick where the seller collects and remits the tax: the order lines then carry "
+        "the Odoo taxes of their products through the buyer's fiscal position (an order whose "
+        "taxes do not give Amazon's amount waits in exception).",
     )
 
     _sql_constraints = [

@@ -8,9 +8,14 @@ contract shape (``amazon_sandbox/DESIGN.md``, "The order dict"; produced by ``li
   exception when at all possible), the others go on;
 * unique (account, Amazon order id): an order seen again is updated (status, last update,
   buyer cancellation), never created twice; a concurrent worker that created it first wins;
-* taxes: Amazon lines carry NO Odoo tax. Amazon's tax amounts (item, shipping and gift wrap
-  tax) are one "Amazon tax" line, so the order total is Amazon's OrderTotal to the cent, in
-  every tax regime (US sales tax on top, EU VAT included in the prices with tax 0.00);
+* taxes: where Amazon collects and remits the tax (the marketplace's "Amazon Collects the
+  Tax", the default), Amazon lines carry NO Odoo tax: Amazon's tax amounts (item, shipping and
+  gift wrap tax) are one "Amazon tax" line, booked on the clearing account by the invoice, so
+  the order total is Amazon's OrderTotal to the cent in every tax regime. Where the seller
+  collects it, the lines get the Odoo taxes of their products through the order's fiscal
+  position (shipping and gift wrap those of their product, else the items'), a cent of
+  rounding per line at most is a rounding line, and taxes that do not give Amazon's amount
+  keep the order in exception;
 * an order that cannot be completed (unknown SKU, unusable address, total mismatch, any
   error) is kept as a quotation with ``amazon_exception``, a message, an activity and the raw
   dict in ``amazon_payload``; "Retry import" completes it from the stored data.
@@ -45,6 +50,7 @@ from ..lib.order_values import (
     merge_payload,
     naive,
     order_amounts,
+    tax_rounding,
     to_json,
 )
 
@@ -370,6 +376,11 @@ class AmazonAccount(models.Model):
         taxed = so.order_line.filtered("tax_id")
         if taxed:
             taxed.write({"tax_id": [fields.Command.clear()]})
+        if not kind and not marketplace.tax_collected_by_amazon and amounts["tax"]:
+            problem = self._apply_seller_taxes(so, announced, amounts, cache)
+            if problem:
+                kind = "total"
+                so.write({"amazon_exception": kind, "amazon_exception_message": problem})
         if kind:
             self._raise_exception_activity(so)
             return so
@@ -401,6 +412,63 @@ class AmazonAccount(models.Model):
         else:
             to_confirm.append((so, confirm_values))
         return so
+
+    def _apply_seller_taxes(self, so, announced, amounts, cache):
+        """The seller collects this marketplace's tax: Odoo taxes instead of Amazon's tax
+        line (see the module doc). Returns a problem text, or None when the order is
+        Amazon's to the cent."""
+        company = so.company_id
+        position = so.fiscal_position_id
+
+        def taxes_of(product):
+            return position.map_tax(product.taxes_id.filtered(lambda t: t.company_id == company))
+
+        lines = so.order_line
+        items = lines.filtered(lambda line: line.amazon_line_kind == "item" and line.product_id)
+        item_taxes = {line: taxes_of(line.product_id) for line in items}
+        usual = next((taxes for taxes in item_taxes.values() if taxes), None)
+        if not usual:
+            return _(
+                "Amazon charged %(tax)s of tax, which the seller collects on this marketplace, "
+                "but the products have no Odoo tax for this address (fiscal position: "
+                "%(position)s). Set the products' customer taxes or the fiscal position, then "
+                "Retry import.",
+                tax=amounts["tax"],
+                position=position.name or _("none"),
+            )
+        for line, taxes in item_taxes.items():
+            line.tax_id = taxes
+        for line in lines.filtered(lambda ln: ln.amazon_line_kind in ("shipping", "gift_wrap")):
+            line.tax_id = taxes_of(line.product_id) or usual
+        lines.filtered(lambda line: line.amazon_line_kind == "tax").unlink()
+        expected = dec(announced) if announced is not None else amounts["total"]
+        taxed = len(so.order_line.filtered("tax_id"))
+        rounding = tax_rounding(expected, so.amount_total, taxed)
+        if rounding is None:
+            return _(
+                "Amazon charged %(amazon)s of tax; the Odoo taxes of this address make "
+                "%(odoo)s (total %(total)s instead of Amazon's %(expected)s). Check the "
+                "products' taxes and the fiscal position, then Retry import.",
+                amazon=amounts["tax"],
+                odoo=so.amount_tax,
+                total=so.amount_total,
+                expected=expected,
+            )
+        if rounding:
+            so.write(
+                {
+                    "order_line": [
+                        self._service_line(
+                            "adjustment",
+                            _("Rounding of the tax to Amazon's amount"),
+                            rounding,
+                            cache,
+                            [fields.Command.clear()],
+                        )
+                    ]
+                }
+            )
+        return None
 
     def _confirm_orders(self, pairs):
         """Confirm complete orders: all together (Odoo batches procurements and pickings),

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import psycopg2
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -206,6 +207,53 @@ class TestOrderImportCore(OrderCase):
         self.assertEqual(len(orders), 2)
         self.assertEqual(len(orders.partner_id), 1)
         self.assertEqual(len(orders.partner_shipping_id), 1)
+
+    def test_seller_collected_tax_uses_the_odoo_taxes_of_the_address(self):
+        """Issue 12.3, the other way: where the seller collects the tax (the marketplace's
+        "Amazon Collects the Tax" unticked), the lines carry the Odoo taxes of their products
+        through the fiscal position, so the invoice owes the tax; Amazon's total to the cent."""
+        self.account.marketplace_id.tax_collected_by_amazon = False
+        payable = self.env["account.account"].create(
+            {"code": "TAXWA8", "name": "WA sales tax payable", "account_type": "liability_current"}
+        )
+        repartition = [
+            fields.Command.create({"repartition_type": "base"}),
+            fields.Command.create({"repartition_type": "tax", "account_id": payable.id}),
+        ]
+        tax = self.env["account.tax"].create(
+            {
+                "name": "WA sales tax 8%",
+                "amount": 8.0,
+                "amount_type": "percent",
+                "invoice_repartition_line_ids": repartition,
+                "refund_repartition_line_ids": repartition,
+            }
+        )
+        product = self.products.filtered(lambda p: p.default_code == "DEMO-SKU-001")
+        product.taxes_id = tax
+        self.account._import_orders([order_dict("111-0000011-0000001")])
+        so = self.sale_orders()
+        self.assertFalse(so.amazon_exception, so.amazon_exception_message)
+        self.assertEqual(so.state, "sale")
+        self.assertEqual(sorted(so.order_line.mapped("amazon_line_kind")), ["item", "shipping"])
+        self.assertEqual(so.order_line.tax_id, tax, "items and shipping (taxed by Amazon too)")
+        self.assertAlmostEqual(so.amount_tax, 2.00, places=2)
+        self.assertAlmostEqual(so.amount_total, 26.99, places=2)
+        invoice = so._create_invoices()
+        invoice.action_post()
+        self.assertAlmostEqual(invoice.amount_tax, 2.00, places=2)
+        booked = invoice.line_ids.filtered(lambda line: line.tax_line_id == tax)
+        self.assertEqual(booked.account_id, payable, "a tax the seller owes, not revenue")
+        # taxes that do not give Amazon's amount keep the order in exception, named
+        self.account._import_orders([order_dict("111-0000011-0000002", order_total="27.99")])
+        wrong = self.sale_orders().filtered(lambda o: o.amazon_order_id == "111-0000011-0000002")
+        self.assertEqual(wrong.amazon_exception, "total")
+        # a product without an Odoo tax: nothing is guessed
+        product.taxes_id = False
+        self.account._import_orders([order_dict("111-0000011-0000003")])
+        untaxed = self.sale_orders().filtered(lambda o: o.amazon_order_id == "111-0000011-0000003")
+        self.assertEqual(untaxed.amazon_exception, "total")
+        self.assertIn("no Odoo tax for this address", untaxed.amazon_exception_message)
 
     def test_no_duplicate_on_reimport_retry_and_crash(self):
         dicts = [order_dict(f"111-0000002-{n:07d}") for n in range(5)]

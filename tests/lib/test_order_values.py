@@ -199,3 +199,14 @@ def test_gift_wrap_and_its_tax_are_components_of_their_own():
         "Principal": D("12.50"), "Shipping": D("4.99"), "GiftWrap": D("2.00"),
         "Tax": D("1.03"), "ShippingTax": D("0.41"), "GiftWrapTax": D("0.16"),
     }  # fmt: skip
+
+
+def test_tax_rounding_only_absorbs_cents():
+    from amazon_integration.lib.order_values import tax_rounding
+
+    assert tax_rounding("26.99", "26.99", 2) == Decimal("0.00")
+    assert tax_rounding("26.99", "26.98", 2) == Decimal("0.01")
+    assert tax_rounding("26.97", "26.99", 2) == Decimal("-0.02")
+    assert tax_rounding("26.96", "26.99", 2) is None, "three cents on two lines: not rounding"
+    assert tax_rounding("30.00", "26.99", 5) is None, "another rate than Amazon's"
+    assert tax_rounding("1.01", "1.00", 0) == Decimal("0.01"), "at least one cent"
