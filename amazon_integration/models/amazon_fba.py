@@ -12,7 +12,6 @@ from datetime import timedelta
 from odoo import _, fields, models
 
 from ..lib import api as amazon
-from ..lib import responses
 
 _logger = logging.getLogger(__name__)
 
@@ -39,30 +38,23 @@ class AmazonAccount(models.Model):
         )
         if not listings:
             return []
-        Request = self.env["amazon.report.request"]
-        request = Request._open(self, "fba")
-        if not request:
-            due = (
-                not self.fba_report_at
-                or self.fba_report_at
-                + timedelta(hours=self._real_delay(self.fba_report_interval * 3600) / 3600)
-                <= fields.Datetime.now()
-            )
-            if not due:
-                return []
-            request = Request._start(self, "fba", "fba", FBA_REPORT, auto_commit=auto_commit)
-        try:
-            rows = request._step(auto_commit=auto_commit)
-        except responses.ResponseParseError as error:
+
+        def due():
+            every = timedelta(hours=self._real_delay(self.fba_report_interval * 3600) / 3600)
+            return not self.fba_report_at or self.fba_report_at + every <= fields.Datetime.now()
+
+        finished, errors = self.env["amazon.report.request"]._periodic(
+            self,
+            "fba",
+            FBA_REPORT,
+            due,
+            self._fba_apply,
+            _("FBA inventory"),
+            auto_commit=auto_commit,
+        )
+        if finished:
             self.fba_report_at = fields.Datetime.now()
-            return [_("FBA inventory report unreadable: %s", error)]
-        if rows is None:
-            return []  # asked or polled: the next run goes on
-        if request.state == "ready":  # a document (not "no data"): even an empty one counts
-            self._fba_apply(rows)
-        request._close()
-        self.fba_report_at = fields.Datetime.now()
-        return []
+        return errors
 
     def _fba_location(self):
         """The account's FBA location (the order import creates it when missing)."""

@@ -12,7 +12,6 @@ from datetime import timedelta
 from odoo import _, fields, models
 
 from ..lib import api as amazon
-from ..lib import responses
 
 _logger = logging.getLogger(__name__)
 
@@ -80,26 +79,18 @@ class AmazonAccount(models.Model):
             [("account_id", "=", self.id), ("product_synced", "=", True)], limit=1
         ):
             return []
-        Request = self.env["amazon.report.request"]
-        request = Request._open(self, "listings")
-        if not request:
-            if not self._listings_due():
-                return []
-            request = Request._start(
-                self, "listings", "listings", LISTINGS_REPORT, auto_commit=auto_commit
-            )
-        try:
-            rows = request._step(auto_commit=auto_commit)
-        except responses.ResponseParseError as error:
+        finished, errors = self.env["amazon.report.request"]._periodic(
+            self,
+            "listings",
+            LISTINGS_REPORT,
+            self._listings_due,
+            self._listings_apply,
+            _("Listings"),
+            auto_commit=auto_commit,
+        )
+        if finished:
             self.listings_report_at = fields.Datetime.now()
-            return [_("Listings report unreadable: %s", error)]
-        if rows is None:
-            return []  # asked or polled: the next run goes on
-        if request.state == "ready":
-            self._listings_apply(rows)
-        request._close()
-        self.listings_report_at = fields.Datetime.now()
-        return []
+        return errors
 
     def _listings_apply(self, rows):
         """ASIN and status per SKU; an accepted listing the report does not carry is "Not on

@@ -166,6 +166,28 @@ class AmazonReportRequest(models.Model):
         self.row_count = len(rows)
         return rows
 
+    @api.model
+    def _periodic(self, account, lane, kind, due, apply, label, auto_commit=False):
+        """One step of a report read every so often (FBA stock, listings): asked when
+        ``due()`` and none of ``lane`` is open, polled, then ``apply(rows)`` once Amazon made
+        it (not for "no data"). Returns ``(finished, errors)``: ``finished`` once the report
+        was applied or found unreadable (the caller notes the moment), never while waiting."""
+        request = self._open(account, lane)
+        if not request:
+            if not due():
+                return False, []
+            request = self._start(account, lane, lane, kind, auto_commit=auto_commit)
+        try:
+            rows = request._step(auto_commit=auto_commit)
+        except ResponseParseError as error:
+            return True, [_("%(report)s report unreadable: %(error)s", report=label, error=error)]
+        if rows is None:
+            return False, []  # asked or polled: the next run goes on
+        if request.state == "ready":  # a document (not "no data"): even an empty one counts
+            apply(rows)
+        request._close()
+        return True, []
+
     def action_retry(self):
         """Retry a failed report: its lane asks Amazon again in the next run (a failed
         request never moved its checkpoint, so no window is skipped); the entry leaves the
