@@ -22,6 +22,16 @@ ERROR_KINDS = [
 _ID_FACTOR = 8
 
 
+def not_in_refused_feed(relation):
+    """SQL: row ``r`` was not carried by a feed Amazon refused as a whole (that feed is the
+    one entry for all its rows)."""
+    return f"""NOT EXISTS (
+                   SELECT 1 FROM {relation} rel
+                     JOIN amazon_feed_message m ON m.id = rel.message_id
+                     JOIN amazon_feed f ON f.id = m.feed_id
+                    WHERE rel.row_id = r.id AND f.state = 'error')"""
+
+
 class AmazonError(models.Model):
     _name = "amazon.error"
     _description = "Amazon Error"
@@ -41,6 +51,8 @@ class AmazonError(models.Model):
         tools.drop_view_if_exists(self.env.cr, self._table)
         kind = {code: position for position, (code, _label) in enumerate(ERROR_KINDS)}
         f = _ID_FACTOR
+        product_rows_kept = not_in_refused_feed("amazon_feed_message_row_rel")
+        order_rows_kept = not_in_refused_feed("amazon_feed_message_order_row_rel")
         self.env.cr.execute(
             f"""
             CREATE VIEW {self._table} AS (
@@ -55,22 +67,14 @@ class AmazonError(models.Model):
                     WHERE l.product_ref = r.res_id ORDER BY l.id LIMIT 1
                    ) listing ON TRUE
               LEFT JOIN amazon_account a ON a.id = listing.account_id
-             WHERE r.amazon_status = 'error' AND NOT EXISTS (
-                   SELECT 1 FROM amazon_feed_message_row_rel rel
-                     JOIN amazon_feed_message m ON m.id = rel.message_id
-                     JOIN amazon_feed f ON f.id = m.feed_id
-                    WHERE rel.row_id = r.id AND f.state = 'error')
+             WHERE r.amazon_status = 'error' AND {product_rows_kept}
             UNION ALL
             SELECT r.id * {f} + {kind["order"]}, 'order', o.amazon_account_id,
                    COALESCE(r.company_id, o.company_id), COALESCE(r.order_name, o.name),
                    r.amazon_status_data, r.amazon_status_timestamp, 'order.integration', r.id
               FROM order_integration r
               LEFT JOIN sale_order o ON o.id = r.sale_order_id
-             WHERE r.amazon_status = 'error' AND NOT EXISTS (
-                   SELECT 1 FROM amazon_feed_message_order_row_rel rel
-                     JOIN amazon_feed_message m ON m.id = rel.message_id
-                     JOIN amazon_feed f ON f.id = m.feed_id
-                    WHERE rel.row_id = r.id AND f.state = 'error')
+             WHERE r.amazon_status = 'error' AND {order_rows_kept}
             UNION ALL
             SELECT o.id * {f} + {kind["import"]}, 'import', o.amazon_account_id, o.company_id,
                    o.name || ' (' || o.amazon_order_id || ')', o.amazon_exception_message,
