@@ -9,6 +9,7 @@ and can be retried, one by one or in bulk; the count is on the account and in th
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 ERROR_KINDS = [
     ("product", "Catalog update"),
@@ -25,11 +26,14 @@ _ID_FACTOR = 8
 def not_in_refused_feed(relation):
     """SQL: row ``r`` was not carried by a feed Amazon refused as a whole (that feed is the
     one entry for all its rows)."""
-    return f"""NOT EXISTS (
-                   SELECT 1 FROM {relation} rel
+    return SQL(
+        """NOT EXISTS (
+                   SELECT 1 FROM %s rel
                      JOIN amazon_feed_message m ON m.id = rel.message_id
                      JOIN amazon_feed f ON f.id = m.feed_id
-                    WHERE rel.row_id = r.id AND f.state = 'error')"""
+                    WHERE rel.row_id = r.id AND f.state = 'error')""",
+        SQL.identifier(relation),
+    )
 
 
 class AmazonError(models.Model):
@@ -50,13 +54,11 @@ class AmazonError(models.Model):
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         kind = {code: position for position, (code, _label) in enumerate(ERROR_KINDS)}
-        f = _ID_FACTOR
-        product_rows_kept = not_in_refused_feed("amazon_feed_message_row_rel")
-        order_rows_kept = not_in_refused_feed("amazon_feed_message_order_row_rel")
         self.env.cr.execute(
-            f"""
-            CREATE VIEW {self._table} AS (
-            SELECT r.id * {f} + {kind["product"]} AS id, 'product' AS kind,
+            SQL(
+                """
+            CREATE VIEW %(view)s AS (
+            SELECT r.id * %(factor)s + %(product)s AS id, 'product' AS kind,
                    listing.account_id, COALESCE(r.company_id, a.company_id) AS company_id,
                    COALESCE(r.default_code, r.res_model || ',' || r.res_id) AS name,
                    r.amazon_status_data AS message, r.amazon_status_timestamp AS date,
@@ -67,22 +69,22 @@ class AmazonError(models.Model):
                     WHERE l.product_ref = r.res_id ORDER BY l.id LIMIT 1
                    ) listing ON TRUE
               LEFT JOIN amazon_account a ON a.id = listing.account_id
-             WHERE r.amazon_status = 'error' AND {product_rows_kept}
+             WHERE r.amazon_status = 'error' AND %(product_rows_kept)s
             UNION ALL
-            SELECT r.id * {f} + {kind["order"]}, 'order', o.amazon_account_id,
+            SELECT r.id * %(factor)s + %(order)s, 'order', o.amazon_account_id,
                    COALESCE(r.company_id, o.company_id), COALESCE(r.order_name, o.name),
                    r.amazon_status_data, r.amazon_status_timestamp, 'order.integration', r.id
               FROM order_integration r
               LEFT JOIN sale_order o ON o.id = r.sale_order_id
-             WHERE r.amazon_status = 'error' AND {order_rows_kept}
+             WHERE r.amazon_status = 'error' AND %(order_rows_kept)s
             UNION ALL
-            SELECT o.id * {f} + {kind["import"]}, 'import', o.amazon_account_id, o.company_id,
+            SELECT o.id * %(factor)s + %(import)s, 'import', o.amazon_account_id, o.company_id,
                    o.name || ' (' || o.amazon_order_id || ')', o.amazon_exception_message,
                    o.write_date, 'sale.order', o.id
               FROM sale_order o
              WHERE o.amazon_exception IS NOT NULL AND o.amazon_account_id IS NOT NULL
             UNION ALL
-            SELECT f.id * {f} + {kind["feed"]}, 'feed', f.account_id, a.company_id,
+            SELECT f.id * %(factor)s + %(feed)s, 'feed', f.account_id, a.company_id,
                    f.kind || ' ' || COALESCE(f.submission_id, ''), f.error_message,
                    f.write_date, 'amazon.feed', f.id
               FROM amazon_feed f
@@ -96,7 +98,7 @@ class AmazonError(models.Model):
                     WHERE m.feed_id = f.id
                       AND (p.amazon_status = 'error' OR o.amazon_status = 'error'))
             UNION ALL
-            SELECT q.id * {f} + {kind["report"]}, 'report', q.account_id, q.company_id,
+            SELECT q.id * %(factor)s + %(report)s, 'report', q.account_id, q.company_id,
                    q.kind, q.error_message, q.write_date, 'amazon.report.request', q.id
               FROM amazon_report_request q
              WHERE q.state = 'failed' AND NOT EXISTS (
@@ -104,13 +106,19 @@ class AmazonError(models.Model):
                     WHERE later.account_id = q.account_id AND later.lane = q.lane
                       AND later.id > q.id AND later.state = 'done')
             UNION ALL
-            SELECT s.id * {f} + {kind["settlement"]}, 'settlement', s.account_id, a.company_id,
+            SELECT s.id * %(factor)s + %(settlement)s, 'settlement', s.account_id, a.company_id,
                    s.name, s.error_message, s.write_date, 'amazon.settlement', s.id
               FROM amazon_settlement s
               JOIN amazon_account a ON a.id = s.account_id
              WHERE s.state = 'error'
             )
-            """
+            """,
+                view=SQL.identifier(self._table),
+                factor=_ID_FACTOR,
+                product_rows_kept=not_in_refused_feed("amazon_feed_message_row_rel"),
+                order_rows_kept=not_in_refused_feed("amazon_feed_message_order_row_rel"),
+                **kind,
+            )
         )
 
     @api.model

@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 from unittest.mock import patch
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import convert_file
 
 from ..lib.order_values import from_json, order_amounts
@@ -217,8 +217,8 @@ class TestDemo(AmazonCase):
     sandbox_args = ("--seed", "1", "--demo-orders", "25")  # as `make demo` starts it
 
     def setUp(self):
+        super().setUp()  # (a seller and account of the test's own, unused here)
         # the demo data as `make demo` installs it, on the sandbox's demo seller
-        TransactionCase.setUp(self)
         self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
         convert_file(
             self.env,
