@@ -262,10 +262,22 @@ class AmazonApi:
     reports: Reports
 
     quotas = None  # its QuotaTable
+    #: the account's credential fields this API needs (all required unless optional)
+    credential_fields: tuple = ()
+    optional_credentials: tuple = ()
+    #: the capability groups it implements ("sellers", "orders", "feeds", "reports")
+    capability_groups = frozenset({"sellers", "orders", "feeds", "reports"})
 
     @classmethod
-    def connect(cls, *, credentials, seller_id, endpoint, timeout, marketplaces, gate):
-        """A connection for one account (``credentials``: the account's credential values)."""
+    def supports(cls, group: str) -> bool:
+        """Whether this API implements a capability group (the account's cycle leaves out
+        the steps that need one it does not)."""
+        return group in cls.capability_groups
+
+    @classmethod
+    def connect(cls, *, credentials, seller_id, endpoint, timeout, marketplaces, gate, **extra):
+        """A connection for one account (``credentials``: the account's credential values;
+        ``extra``: what one implementation needs more, e.g. SP-API's token store)."""
         raise NotImplementedError
 
     operations: dict = {}  # capability operation -> the implementation's own operation

@@ -107,6 +107,8 @@ class MwsApi(api.AmazonApi):
     name = "mws"
     quotas = MWS_QUOTAS
     operations = OPERATIONS
+    credential_fields = ("access_key", "secret_key", "auth_token")
+    optional_credentials = ("auth_token",)
 
     def __init__(self, transport, gate, *, seller_id, marketplaces):
         self.transport = transport
@@ -119,7 +121,7 @@ class MwsApi(api.AmazonApi):
         self.reports = _Reports(self)
 
     @classmethod
-    def connect(cls, *, credentials, seller_id, endpoint, timeout, marketplaces, gate):
+    def connect(cls, *, credentials, seller_id, endpoint, timeout, marketplaces, gate, **_extra):
         """An MWS connection for one account (``credentials``: access_key, secret_key,
         auth_token)."""
         transport = MwsTransport(

@@ -1,0 +1,205 @@
+"""The capabilities over the Selling Partner API (no Odoo import).
+
+Implemented here: the connection test (Sellers API getMarketplaceParticipations) and the order
+reads (Orders API v2026-01-01 searchOrders with the items, buyer, recipient, fulfillment and
+proceeds included; getOrder). Feeds and reports over SP-API come next: until then
+:meth:`SpApi.supports` says which capability groups an account on this API can use, and the
+account's cycle leaves the others out (see ``amazon_sync``).
+
+Quotas are Amazon's token buckets per operation (rate and burst from each operation's usage
+plan in Amazon's models), counted on the account like MWS's.
+"""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+from . import api
+from .api import AmazonCallError, QuotaWait
+from .quota import Limit, QuotaTable
+from .responses import ResponseParseError
+from .spapi_orders import FULFILLMENT_STATUSES, INCLUDED_DATA, parse_order, parse_search
+from .spapi_transport import LWA_ENDPOINT, SpApiTransport
+
+
+def _bucket(rate_per_second, burst):
+    """Amazon's usage plan (rate, burst) as the connector's token bucket."""
+    return Limit(burst, 1.0 / rate_per_second)
+
+
+#: usage plans of the operations used (models/*.json, "Usage Plan" of each operation)
+SPAPI_QUOTAS = QuotaTable(
+    limits={
+        "getMarketplaceParticipations": _bucket(0.016, 15),
+        "searchOrders": _bucket(0.0056, 20),
+        "getOrder": _bucket(0.5, 30),
+    }
+)
+
+OPERATIONS = {
+    "sellers.participations": "getMarketplaceParticipations",
+    "orders.search": "searchOrders",
+    "orders.next_page": "searchOrders",
+    "orders.items": "getOrder",
+    "orders.next_items": "getOrder",
+}
+#: what each operation is on the wire
+ROUTES = {
+    "getMarketplaceParticipations": ("GET", "/sellers/v1/marketplaceParticipations"),
+    "searchOrders": ("GET", "/orders/2026-01-01/orders"),
+    "getOrder": ("GET", "/orders/2026-01-01/orders/{orderId}"),
+}
+#: the credentials an account on this API needs (all of them required)
+CREDENTIALS = ("lwa_client_id", "lwa_client_secret", "lwa_refresh_token")
+#: the order reads are paged at Amazon's maximum
+PAGE_SIZE = 100
+
+
+def _iso(moment):
+    if isinstance(moment, str):
+        return moment
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _malformed(operation, error):
+    return AmazonCallError(operation, api.TRANSIENT, api.UNREADABLE, str(error))
+
+
+class SpApi(api.AmazonApi):
+    """One selling partner on SP-API: ``transport`` and the caller's ``gate``."""
+
+    name = "spapi"
+    quotas = SPAPI_QUOTAS
+    operations = OPERATIONS
+    credential_fields = CREDENTIALS
+    capability_groups = frozenset({"sellers", "orders"})
+
+    def __init__(self, transport, gate, *, seller_id, marketplaces):
+        self.transport = transport
+        self.gate = gate
+        self.seller_id = seller_id
+        self.marketplaces = list(marketplaces)
+        self.sellers = _Sellers(self)
+        self.orders = _Orders(self)
+        self.feeds = api.Feeds()
+        self.reports = api.Reports()
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        credentials,
+        seller_id,
+        endpoint,
+        timeout,
+        marketplaces,
+        gate,
+        tokens=None,
+        lwa_endpoint=None,
+        **_extra,
+    ):
+        """An SP-API connection (``credentials``: the LWA client id, client secret and refresh
+        token; ``tokens``: where the access token is shared between workers)."""
+        transport = SpApiTransport(
+            client_id=credentials["lwa_client_id"],
+            client_secret=credentials["lwa_client_secret"],
+            refresh_token=credentials["lwa_refresh_token"],
+            endpoint=endpoint,
+            tokens=tokens,
+            lwa_endpoint=lwa_endpoint or LWA_ENDPOINT,
+            timeout=timeout,
+        )
+        return cls(transport, gate, seller_id=seller_id, marketplaces=marketplaces)
+
+    @staticmethod
+    def observe(headers):
+        """The server's time from the HTTP ``Date`` header (whole seconds)."""
+        value = {str(k).lower(): v for k, v in (headers or {}).items()}.get("date")
+        try:
+            return parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return None
+
+    def call(self, capability, *, path_args=None, params=None, json_body=None):
+        """One SP-API call through the gate: quota first (QuotaWait, nothing sent)."""
+        operation = OPERATIONS[capability]
+        wait = self.gate.acquire(capability, operation, 0)
+        if wait:
+            raise QuotaWait(capability, wait)
+        method, path = ROUTES[operation]
+        path = path.format(**(path_args or {}))
+        try:
+            reply = self.transport.call(operation, method, path, params=params, json_body=json_body)
+        except AmazonCallError as error:
+            self.gate.failed(capability, operation, error)
+            raise
+        self.gate.replied(capability, operation, reply)
+        return reply
+
+
+class _Part:
+    def __init__(self, owner):
+        self.api = owner
+
+
+class _Sellers(_Part, api.Sellers):
+    def participations(self):
+        reply = self.api.call("sellers.participations")
+        payload = reply.json().get("payload")
+        if not isinstance(payload, list):
+            raise _malformed(reply.operation, "no payload list")
+        return sorted(
+            {
+                (entry.get("marketplace") or {}).get("id")
+                for entry in payload
+                if (entry.get("participation") or {}).get("isParticipating", True)
+                and (entry.get("marketplace") or {}).get("id")
+            }
+        )
+
+
+class _Orders(_Part, api.Orders):
+    def _page(self, reply):
+        try:
+            orders, token, until = parse_search(reply.json(), seller_id=self.api.seller_id)
+        except ResponseParseError as error:
+            raise _malformed(reply.operation, error) from None
+        return api.Page(orders, token, until)
+
+    def search(self, *, after, before=None, by="updated", statuses=None):
+        window = ("createdAfter", "createdBefore")
+        if by != "created":
+            window = ("lastUpdatedAfter", "lastUpdatedBefore")
+        params = {
+            window[0]: _iso(after),
+            window[1]: _iso(before) if before else None,
+            "marketplaceIds": self.api.marketplaces,
+            "fulfillmentStatuses": [FULFILLMENT_STATUSES.get(s, s) for s in statuses or []],
+            "maxResultsPerPage": PAGE_SIZE,
+            "includedData": INCLUDED_DATA,
+        }
+        return self._page(self.api.call("orders.search", params=params))
+
+    def next_page(self, token):
+        # searchOrders pages with the same parameters and the token (Amazon ignores the
+        # others when a token is given, but they must not contradict it)
+        params = {"paginationToken": token, "includedData": INCLUDED_DATA}
+        return self._page(self.api.call("orders.next_page", params=params))
+
+    def items(self, order_id):
+        """The order's items: getOrder includes them (one page)."""
+        reply = self.api.call(
+            "orders.items",
+            path_args={"orderId": order_id},
+            params={"includedData": INCLUDED_DATA},
+        )
+        try:
+            order = parse_order(reply.json().get("order"), seller_id=self.api.seller_id)
+        except ResponseParseError as error:
+            raise _malformed(reply.operation, error) from None
+        if order["amazon_order_id"] != order_id:
+            raise _malformed(reply.operation, f"order {order['amazon_order_id']}, not {order_id}")
+        return api.Page(order["items"], None)
+
+    def next_items(self, token):
+        raise _malformed("getOrder", "getOrder has no item pages")
