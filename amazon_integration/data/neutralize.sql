@@ -12,7 +12,8 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(DISTINCT s), '{}') INTO secrets
       FROM amazon_account a,
-           LATERAL unnest(ARRAY[a.access_key, a.secret_key, a.auth_token]) AS s
+           LATERAL unnest(ARRAY[a.access_key, a.secret_key, a.auth_token, a.lwa_client_secret,
+                                a.lwa_refresh_token, a.lwa_access_token]) AS s
      WHERE s IS NOT NULL AND length(s) >= 4;
     FOR col IN
         SELECT c.table_name, c.column_name
@@ -35,7 +36,9 @@ BEGIN
                                                      ('mail_tracking_value', 'new_value_text'),
                                                      ('ir_logging', 'message')))
            AND NOT (c.table_name = 'amazon_account'
-                    AND c.column_name IN ('access_key', 'secret_key', 'auth_token'))
+                    AND c.column_name IN ('access_key', 'secret_key', 'auth_token',
+                                          'lwa_client_id', 'lwa_client_secret',
+                                          'lwa_refresh_token', 'lwa_access_token'))
     LOOP
         FOREACH secret IN ARRAY secrets LOOP
             EXECUTE format(
@@ -74,5 +77,10 @@ UPDATE amazon_account
        access_key = NULL,
        secret_key = NULL,
        auth_token = NULL,
+       lwa_client_id = NULL,
+       lwa_client_secret = NULL,
+       lwa_refresh_token = NULL,
+       lwa_access_token = NULL,
+       lwa_token_expires_at = NULL,
        connection_state = 'unknown',
        connection_message = NULL;

@@ -54,6 +54,42 @@ CREDENTIALS = ("lwa_client_id", "lwa_client_secret", "lwa_refresh_token")
 #: the order reads are paged at Amazon's maximum
 PAGE_SIZE = 100
 
+#: SP-API's regional endpoints, and the region of each marketplace
+REGION_ENDPOINTS = {
+    "na": "https://sellingpartnerapi-na.amazon.com",
+    "eu": "https://sellingpartnerapi-eu.amazon.com",
+    "fe": "https://sellingpartnerapi-fe.amazon.com",
+}
+MARKETPLACE_REGIONS = {
+    **dict.fromkeys(("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A2Q3Y263D00KWC"), "na"),
+    **dict.fromkeys(
+        (
+            "A1F83G8C2ARO7P",  # UK
+            "A1PA6795UKMFR9",  # DE
+            "A13V1IB3VIYZZH",  # FR
+            "APJ6JRA9NG5V4",  # IT
+            "A1RKKUPIHCS9HS",  # ES
+            "A1805IZSGTT6HS",  # NL
+            "A2NODRKZP88ZB9",  # SE
+            "A1C3SOZRARQ6R3",  # PL
+            "A33AVAJ2PDY3EV",  # TR
+            "A2VIGQ35RCS4UG",  # AE
+            "A17E79C6D8DWNP",  # SA
+            "A21TJRUUN4KGV",  # IN
+            "AMEN7PMS3EDWL",  # BE
+            "ARBP9OOSHTCHU",  # EG
+        ),
+        "eu",
+    ),
+    **dict.fromkeys(("A1VC38T7YXB528", "A39IBJ37TRP1C6", "A19VAU5U5O7RUS"), "fe"),
+}
+
+
+def region_endpoint(marketplace_code):
+    """SP-API's endpoint for a marketplace (None for one the connector does not know)."""
+    region = MARKETPLACE_REGIONS.get(marketplace_code)
+    return REGION_ENDPOINTS.get(region)
+
 
 def _iso(moment):
     if isinstance(moment, str):

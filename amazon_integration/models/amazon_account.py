@@ -3,7 +3,7 @@ import os
 import time
 import zlib
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import psycopg2
 from markupsafe import Markup
@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.api import AmazonCallError, QuotaWait
 from ..lib.apis import IMPLEMENTATIONS
+from ..lib.spapi_transport import LWA_ENDPOINT, TOKEN_MARGIN, TokenStore
 
 _logger = logging.getLogger(__name__)
 
@@ -23,8 +24,21 @@ DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
 #: Every credential of an account. Each is stored in a field only system administrators may
 #: read, and edited through a write-only ``new_<name>`` field: forms show ``<name>_set`` and
 #: never receive the value, not even an administrator's browser.
-CREDENTIAL_FIELDS = ("access_key", "secret_key", "auth_token")
+CREDENTIAL_FIELDS = (
+    "access_key",
+    "secret_key",
+    "auth_token",
+    "lwa_client_id",
+    "lwa_client_secret",
+    "lwa_refresh_token",
+)
 SYSTEM_GROUP = "base.group_system"
+#: Login with Amazon's deadlines: the client secret is rotated every 180 days, a seller's
+#: authorisation of the application expires after 365 days; the responsible hears of it
+#: this many days before
+LWA_SECRET_DAYS = 180
+LWA_AUTHORIZATION_DAYS = 365
+DEADLINE_NOTICE_DAYS = 14
 
 
 def _write_only(string):
@@ -84,6 +98,40 @@ class _AccountGate:
         self.account.env["amazon.api.log"]._log_error(self.account, error)
 
 
+class _AccountTokens(TokenStore):
+    """SP-API access tokens in the account's row, shared by every worker and server: read
+    fresh from the database (another worker may have refreshed it), written without the ORM
+    (no tracking, no chatter, nothing cached). Expiry on our clock: Amazon's one hour is one
+    hour of the server's time (a faster sandbox ends it sooner)."""
+
+    def __init__(self, account):
+        self.account = account
+
+    def get(self):
+        cr = self.account.env.cr
+        cr.execute(
+            "SELECT lwa_access_token, lwa_token_expires_at FROM amazon_account WHERE id = %s",
+            [self.account.id],
+        )
+        token, expires_at = cr.fetchone() or (None, None)
+        margin = self.account._real_delay(TOKEN_MARGIN)
+        if token and expires_at and expires_at > fields.Datetime.now() + timedelta(seconds=margin):
+            return token
+        return None
+
+    def put(self, token, expires_in):
+        expires_at = fields.Datetime.now() + timedelta(seconds=self.account._real_delay(expires_in))
+        self.account.env.cr.execute(
+            "UPDATE amazon_account SET lwa_access_token = %s, lwa_token_expires_at = %s "
+            "WHERE id = %s",
+            [token, expires_at, self.account.id],
+        )
+        self.account.invalidate_recordset(["lwa_access_token", "lwa_token_expires_at"])
+
+    def clear(self):
+        self.put(None, 0)
+
+
 class AmazonAccount(models.Model):
     """An Amazon seller account in one region: credentials, what it sells and how often."""
 
@@ -113,12 +161,15 @@ class AmazonAccount(models.Model):
         "administrators may change it: signed requests go there.",
     )
     amazon_api = fields.Selection(
-        [("mws", "MWS (legacy)")],
+        [("mws", "MWS (legacy)"), ("spapi", "Selling Partner API")],
         string="Amazon API",
         required=True,
         default="mws",
         tracking=True,
-        help="The API this account talks to Amazon through.",
+        help="The API this account talks to Amazon through. Amazon retired MWS in 2024: a "
+        "seller connects today through the Selling Partner API (SP-API). In this version "
+        "SP-API covers the connection test and the order import; order feeds, reports, "
+        "settlements and the catalog still need MWS.",
     )
     endpoint = fields.Char(compute="_compute_endpoint", string="Endpoint")
     marketplace_id = fields.Many2one(
@@ -137,6 +188,39 @@ class AmazonAccount(models.Model):
     new_access_key = _write_only("New Access Key")
     new_secret_key = _write_only("New Secret Key")
     new_auth_token = _write_only("New MWS Auth Token")
+    lwa_client_id = fields.Char("LWA Client ID", groups=SYSTEM_GROUP, copy=False)
+    lwa_client_secret = fields.Char("LWA Client Secret", groups=SYSTEM_GROUP, copy=False)
+    lwa_refresh_token = fields.Char("LWA Refresh Token", groups=SYSTEM_GROUP, copy=False)
+    new_lwa_client_id = _write_only("New LWA Client ID")
+    new_lwa_client_secret = _write_only("New LWA Client Secret")
+    new_lwa_refresh_token = _write_only("New LWA Refresh Token")
+    lwa_client_id_set = fields.Boolean("LWA Client ID Set", compute="_compute_credentials_set")
+    lwa_client_secret_set = fields.Boolean(
+        "LWA Client Secret Set", compute="_compute_credentials_set"
+    )
+    lwa_refresh_token_set = fields.Boolean(
+        "LWA Refresh Token Set", compute="_compute_credentials_set"
+    )
+    lwa_access_token = fields.Char(groups=SYSTEM_GROUP, copy=False, readonly=True)
+    lwa_token_expires_at = fields.Datetime(groups=SYSTEM_GROUP, copy=False, readonly=True)
+    lwa_secret_set_on = fields.Date(
+        "Client Secret Set On",
+        copy=False,
+        help="Amazon makes you rotate the LWA client secret every 180 days (set when a new "
+        "secret is typed; correct it if the secret is older).",
+    )
+    lwa_authorized_on = fields.Date(
+        "Authorised On",
+        copy=False,
+        help="The seller's authorisation of the application expires after 365 days (set "
+        "when a new refresh token is typed).",
+    )
+    lwa_secret_due_on = fields.Date(
+        "Rotate Client Secret By", compute="_compute_lwa_deadlines", store=True
+    )
+    lwa_authorization_due_on = fields.Date(
+        "Authorisation Expires On", compute="_compute_lwa_deadlines", store=True
+    )
     access_key_set = fields.Boolean("Access Key Set", compute="_compute_credentials_set")
     secret_key_set = fields.Boolean("Secret Key Set", compute="_compute_credentials_set")
     auth_token_set = fields.Boolean("MWS Auth Token Set", compute="_compute_credentials_set")
@@ -222,16 +306,60 @@ class AmazonAccount(models.Model):
                         _("%s may not contain spaces.", account._fields[name].string)
                     )
                 values[name] = value
+            today = fields.Date.context_today(account)
+            if "lwa_client_secret" in values:
+                values["lwa_secret_set_on"] = today
+            if "lwa_refresh_token" in values:
+                values["lwa_authorized_on"] = today
+            if {"lwa_client_id", "lwa_client_secret", "lwa_refresh_token"} & set(values):
+                # a token of the previous credentials is not this one's
+                values.update(lwa_access_token=False, lwa_token_expires_at=False)
             if values:
                 account.sudo().write(values)  # only system administrators reach this
 
-    @api.depends(*CREDENTIAL_FIELDS)
+    @api.depends("lwa_secret_set_on", "lwa_authorized_on")
+    def _compute_lwa_deadlines(self):
+        for account in self:
+            account.lwa_secret_due_on = account.lwa_secret_set_on and (
+                account.lwa_secret_set_on + timedelta(days=LWA_SECRET_DAYS)
+            )
+            account.lwa_authorization_due_on = account.lwa_authorized_on and (
+                account.lwa_authorized_on + timedelta(days=LWA_AUTHORIZATION_DAYS)
+            )
+
+    @api.model
+    def _cron_credential_deadlines(self):
+        """Daily: an activity for the responsible two weeks before the LWA client secret must
+        be rotated or the seller's authorisation expires (once per deadline)."""
+        soon = fields.Date.context_today(self) + timedelta(days=DEADLINE_NOTICE_DAYS)
+        for account in self.search([("amazon_api", "=", "spapi")]):
+            for due, summary in (
+                (account.lwa_secret_due_on, _("Rotate the LWA client secret of %s")),
+                (account.lwa_authorization_due_on, _("Renew the authorisation of %s")),
+            ):
+                if due and due <= soon:
+                    account._warn(
+                        account,
+                        summary % account.name,
+                        _(
+                            "Due on %(date)s. Seller Central → Apps and Services → Develop "
+                            "Apps: see the account's Credentials tab for what to type where.",
+                            date=due,
+                        ),
+                        once=True,
+                    )
+
+    @api.depends(*CREDENTIAL_FIELDS, "amazon_api")
     def _compute_credentials_set(self):
-        required = {"access_key": _("access key"), "secret_key": _("secret key")}
         for account, secrets in zip(self, self.sudo(), strict=True):
             for name in CREDENTIAL_FIELDS:
                 account[f"{name}_set"] = bool(secrets[name])
-            missing = [label for name, label in required.items() if not secrets[name]]
+            api_class = account._api_class()
+            missing = [
+                account._fields[name].string.lower()
+                for name in api_class.credential_fields
+                if name not in api_class.optional_credentials and not secrets[name]
+            ]
             account.credentials_missing = (
                 _("Amazon cannot be reached until the %s are set.", ", ".join(missing))
                 if missing
@@ -320,11 +448,19 @@ class AmazonAccount(models.Model):
             "params": {"title": title, "message": message, "type": "info"},
         }
 
-    @api.depends("environment", "sandbox_url", "marketplace_id.endpoint")
+    @api.depends(
+        "environment",
+        "sandbox_url",
+        "amazon_api",
+        "marketplace_id.endpoint",
+        "marketplace_id.spapi_endpoint",
+    )
     def _compute_endpoint(self):
         for account in self:
             if account.environment == "sandbox":
                 account.endpoint = (account.sandbox_url or DEFAULT_SANDBOX_URL).rstrip("/")
+            elif account.amazon_api == "spapi":
+                account.endpoint = account.marketplace_id.spapi_endpoint
             else:
                 account.endpoint = account.marketplace_id.endpoint
 
@@ -393,18 +529,49 @@ class AmazonAccount(models.Model):
         """This account's connection to Amazon: the capabilities (``sellers``, ``orders``,
         ``feeds``, ``reports``), each call quota-checked, logged and timed by the gate."""
         self.ensure_one()
+        api_class = self._api_class()
         secrets = self.sudo()
-        credentials = {name: secrets[name] for name in CREDENTIAL_FIELDS}
-        if not (credentials["access_key"] and credentials["secret_key"] and self.merchant_id):
-            raise UserError(_("Set the merchant id, access key and secret key of %s.", self.name))
-        return self._api_class().connect(
+        credentials = {name: secrets[name] for name in api_class.credential_fields}
+        if self.credentials_missing or not self.merchant_id:
+            raise UserError(
+                _("%(account)s: %(missing)s", account=self.name, missing=self.credentials_missing)
+                if self.credentials_missing
+                else _("Set the merchant id of %s.", self.name)
+            )
+        return api_class.connect(
             credentials=credentials,
             seller_id=self.merchant_id,
             endpoint=self.endpoint,
             timeout=self.request_timeout or 30.0,
             marketplaces=self._marketplace_codes(),
             gate=_AccountGate(self),
+            tokens=_AccountTokens(self),
+            lwa_endpoint=self._lwa_endpoint(),
         )
+
+    def _lwa_endpoint(self):
+        """Login with Amazon's token endpoint (the sandbox's own in the sandbox)."""
+        if self.environment == "sandbox":
+            return f"{self.endpoint}/auth/o2/token"
+        return LWA_ENDPOINT
+
+    def _supports(self, group):
+        """Whether this account's API implements a capability group (see lib.api)."""
+        return self._api_class().supports(group)
+
+    def _require(self, group):
+        """A button that needs a capability group this account's API lacks says so."""
+        for account in self:
+            if not account._supports(group):
+                raise UserError(
+                    _(
+                        "%(account)s uses the %(api)s, which does not send feeds or read "
+                        "reports in this version of the connector: the catalog, order feeds, "
+                        "FBA stock and settlements need an MWS account for now.",
+                        account=account.name,
+                        api=dict(self._fields["amazon_api"].selection)[account.amazon_api],
+                    )
+                )
 
     # ------------------------------------------------------------------ buttons
 
@@ -432,16 +599,32 @@ class AmazonAccount(models.Model):
                 ", ".join(missing),
             )
             return self._connection_result(False, message)
-        return self._connection_result(
-            True,
-            _(
-                "Connected to %(endpoint)s as %(seller)s.",
-                endpoint=self.endpoint,
-                seller=self.merchant_id,
-            ),
+        message = _(
+            "Connected to %(endpoint)s as %(seller)s.",
+            endpoint=self.endpoint,
+            seller=self.merchant_id,
         )
+        others = self.env["amazon.marketplace"].search(
+            [("code", "in", sorted(markets - set(self._marketplace_codes())))]
+        )
+        if others:
+            message += " " + _(
+                "The seller also sells on %s: add them under Other Marketplaces to import "
+                "their orders too.",
+                ", ".join(others.mapped("name")),
+            )
+        return self._connection_result(True, message)
 
     def _explain_error(self, error):
+        if error.kind == "auth" and error.code in ("invalid_client", "invalid_grant"):
+            return _("Login with Amazon: %s", error.message)
+        if error.kind == "auth" and error.code == "Unauthorized":
+            return _(
+                "Amazon refused the access (%s): check that the application has the roles "
+                "it needs (Orders, Inventory and Order Tracking, Product Listing, Amazon "
+                "Fulfillment, Finance and Accounting) and that the seller authorised it.",
+                error.message,
+            )
         if error.kind == "auth":
             if error.code == "InvalidAccessKeyId" or error.code == "InvalidClientTokenId":
                 return _("Amazon does not know this access key (%s).", error.code)

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..lib.spapi_api import region_endpoint
 from .amazon_account import check_endpoint_rights
 
 
@@ -20,6 +21,14 @@ class AmazonMarketplace(models.Model):
         required=True,
         help="Only system administrators may change it: signed requests go there.",
     )
+    spapi_endpoint = fields.Char(
+        "SP-API Endpoint",
+        compute="_compute_spapi_endpoint",
+        store=True,
+        readonly=False,
+        help="The Selling Partner API endpoint of the marketplace's region. Only system "
+        "administrators may change it: authorised requests go there.",
+    )
     active = fields.Boolean(default=True)
     tax_collected_by_amazon = fields.Boolean(
         "Amazon Collects the Tax",
@@ -37,12 +46,17 @@ class AmazonMarketplace(models.Model):
         ("code_unique", "unique(code)", "A marketplace id must be unique."),
     ]
 
+    @api.depends("code")
+    def _compute_spapi_endpoint(self):
+        for marketplace in self:
+            marketplace.spapi_endpoint = region_endpoint(marketplace.code)
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            check_endpoint_rights(self.env, vals, ("endpoint",))
+            check_endpoint_rights(self.env, vals, ("endpoint", "spapi_endpoint"))
         return super().create(vals_list)
 
     def write(self, vals):
-        check_endpoint_rights(self.env, vals, ("endpoint",))
+        check_endpoint_rights(self.env, vals, ("endpoint", "spapi_endpoint"))
         return super().write(vals)

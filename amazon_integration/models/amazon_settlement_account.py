@@ -309,6 +309,7 @@ class AmazonAccount(models.Model):
         """Button: download (and reconcile) the new settlements, queued for the cron."""
         self.ensure_one()
         self._check_can_act()
+        self._require("reports")
         return self._queue_request(
             "settlements",
             _("Settlements"),
