@@ -210,7 +210,10 @@ class _Orders(_Part, api.Orders):
             window[0]: _iso(after),
             window[1]: _iso(before) if before else None,
             "marketplaceIds": self.api.marketplaces,
-            "fulfillmentStatuses": [FULFILLMENT_STATUSES.get(s, s) for s in statuses or []],
+            # MWS-only words (InvoiceUnconfirmed) have no v2026 status: left out
+            "fulfillmentStatuses": sorted(
+                {FULFILLMENT_STATUSES[s] for s in statuses or [] if s in FULFILLMENT_STATUSES}
+            ),
             "maxResultsPerPage": PAGE_SIZE,
             "includedData": INCLUDED_DATA,
         }
