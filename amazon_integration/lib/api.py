@@ -265,8 +265,9 @@ class AmazonApi:
     #: the account's credential fields this API needs (all required unless optional)
     credential_fields: tuple = ()
     optional_credentials: tuple = ()
-    #: the capability groups it implements ("sellers", "orders", "feeds", "reports")
-    capability_groups = frozenset({"sellers", "orders", "feeds", "reports"})
+    #: the capability groups it implements: "sellers", "orders", "order_feeds" (order
+    #: acknowledgements, shipments, refunds), "catalog" (listing feeds), "reports"
+    capability_groups = frozenset({"sellers", "orders", "order_feeds", "catalog", "reports"})
 
     @classmethod
     def supports(cls, group: str) -> bool:

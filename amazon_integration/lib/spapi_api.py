@@ -1,10 +1,12 @@
 """The capabilities over the Selling Partner API (no Odoo import).
 
-Implemented here: the connection test (Sellers API getMarketplaceParticipations) and the order
+Implemented here: the connection test (Sellers API getMarketplaceParticipations), the order
 reads (Orders API v2026-01-01 searchOrders with the items, buyer, recipient, fulfillment and
-proceeds included; getOrder). Feeds and reports over SP-API come next: until then
-:meth:`SpApi.supports` says which capability groups an account on this API can use, and the
-account's cycle leaves the others out (see ``amazon_sync``).
+proceeds included; getOrder) and the order feeds (Feeds API: createFeedDocument, upload to the
+pre-signed URL — made again when it expired —, createFeed, getFeed(s), getFeedDocument; the XML
+acknowledgement, fulfillment and payment adjustment documents Amazon still takes). Reports and
+the catalog over SP-API come next: :meth:`SpApi.supports` says which capability groups an
+account on this API can use, and the account's cycle leaves the others out (``amazon_sync``).
 
 Quotas are Amazon's token buckets per operation (rate and burst from each operation's usage
 plan in Amazon's models), counted on the account like MWS's.
@@ -17,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from . import api
 from .api import AmazonCallError, QuotaWait
 from .quota import Limit, QuotaTable
-from .responses import ResponseParseError
+from .responses import ResponseParseError, parse_datetime
 from .spapi_orders import FULFILLMENT_STATUSES, INCLUDED_DATA, parse_order, parse_search
 from .spapi_transport import LWA_ENDPOINT, SpApiTransport
 
@@ -33,6 +35,11 @@ SPAPI_QUOTAS = QuotaTable(
         "getMarketplaceParticipations": _bucket(0.016, 15),
         "searchOrders": _bucket(0.0056, 20),
         "getOrder": _bucket(0.5, 30),
+        "createFeedDocument": _bucket(0.5, 15),
+        "createFeed": _bucket(0.0083, 15),
+        "getFeed": _bucket(2.0, 15),
+        "getFeeds": _bucket(0.0222, 10),
+        "getFeedDocument": _bucket(0.0222, 10),
     }
 )
 
@@ -42,13 +49,38 @@ OPERATIONS = {
     "orders.next_page": "searchOrders",
     "orders.items": "getOrder",
     "orders.next_items": "getOrder",
+    "feeds.document": "createFeedDocument",
+    "feeds.submit": "createFeed",
+    "feeds.status": "getFeed",
+    "feeds.list": "getFeeds",
+    "feeds.result": "getFeedDocument",
 }
 #: what each operation is on the wire
 ROUTES = {
     "getMarketplaceParticipations": ("GET", "/sellers/v1/marketplaceParticipations"),
     "searchOrders": ("GET", "/orders/2026-01-01/orders"),
     "getOrder": ("GET", "/orders/2026-01-01/orders/{orderId}"),
+    "createFeedDocument": ("POST", "/feeds/2021-06-30/documents"),
+    "createFeed": ("POST", "/feeds/2021-06-30/feeds"),
+    "getFeed": ("GET", "/feeds/2021-06-30/feeds/{feedId}"),
+    "getFeeds": ("GET", "/feeds/2021-06-30/feeds"),
+    "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}"),
 }
+#: the feed documents' message types → SP-API feed types (the catalog ones Amazon removed on
+#: 2025-07-31 and answers FATAL: an SP-API account never sends them)
+FEED_TYPES = {
+    "OrderAcknowledgement": "POST_ORDER_ACKNOWLEDGEMENT_DATA",
+    "OrderFulfillment": "POST_ORDER_FULFILLMENT_DATA",
+    "OrderAdjustment": "POST_PAYMENT_ADJUSTMENT_DATA",
+}
+FEED_STATES = {
+    "IN_QUEUE": api.QUEUED,
+    "IN_PROGRESS": api.IN_PROGRESS,
+    "DONE": api.DONE,
+    "CANCELLED": api.CANCELLED,
+    "FATAL": api.FATAL,
+}
+XML_CONTENT_TYPE = "text/xml; charset=UTF-8"
 #: the credentials an account on this API needs (all of them required)
 CREDENTIALS = ("lwa_client_id", "lwa_client_secret", "lwa_refresh_token")
 #: the order reads are paged at Amazon's maximum
@@ -108,7 +140,7 @@ class SpApi(api.AmazonApi):
     quotas = SPAPI_QUOTAS
     operations = OPERATIONS
     credential_fields = CREDENTIALS
-    capability_groups = frozenset({"sellers", "orders"})
+    capability_groups = frozenset({"sellers", "orders", "order_feeds"})
 
     def __init__(self, transport, gate, *, seller_id, marketplaces):
         self.transport = transport
@@ -117,7 +149,7 @@ class SpApi(api.AmazonApi):
         self.marketplaces = list(marketplaces)
         self.sellers = _Sellers(self)
         self.orders = _Orders(self)
-        self.feeds = api.Feeds()
+        self.feeds = _Feeds(self)
         self.reports = api.Reports()
 
     @classmethod
@@ -156,10 +188,10 @@ class SpApi(api.AmazonApi):
         except (TypeError, ValueError, IndexError):
             return None
 
-    def call(self, capability, *, path_args=None, params=None, json_body=None):
+    def call(self, capability, *, path_args=None, params=None, json_body=None, reserve=0):
         """One SP-API call through the gate: quota first (QuotaWait, nothing sent)."""
         operation = OPERATIONS[capability]
-        wait = self.gate.acquire(capability, operation, 0)
+        wait = self.gate.acquire(capability, operation, reserve)
         if wait:
             raise QuotaWait(capability, wait)
         method, path = ROUTES[operation]
@@ -242,3 +274,112 @@ class _Orders(_Part, api.Orders):
 
     def next_items(self, token):
         raise _malformed("getOrder", "getOrder has no item pages")
+
+
+def _when(value):
+    try:
+        return parse_datetime(value) if value else None
+    except ResponseParseError:
+        return None
+
+
+class _Feeds(_Part, api.Feeds):
+    def feed_type(self, kind):
+        return FEED_TYPES.get(kind, kind)
+
+    @staticmethod
+    def _submission(feed):
+        if not isinstance(feed, dict) or not feed.get("feedId"):
+            raise ResponseParseError("a feed without feedId")
+        status = feed.get("processingStatus")
+        return api.FeedSubmission(
+            submission_id=str(feed["feedId"]),
+            feed_type=feed.get("feedType"),
+            state=FEED_STATES.get(status, api.QUEUED),
+            status=status,
+            submitted_at=_when(feed.get("createdTime")),
+            completed_at=_when(feed.get("processingEndTime")),
+        )
+
+    def submit(self, kind, document, *, reserve=0):
+        """createFeedDocument, the upload, createFeed. A pre-signed URL that expired before
+        the upload (Amazon gives five minutes) is asked for again, once."""
+        feed_type = self.feed_type(kind)
+        if feed_type not in FEED_TYPES.values():
+            raise AmazonCallError(
+                "createFeed",
+                api.PERMANENT,
+                "UnsupportedFeedType",
+                f"{kind} feeds are not sent over SP-API (Amazon removed the XML listing feeds)",
+            )
+        for attempt in (1, 2):
+            reply = self.api.call("feeds.document", json_body={"contentType": XML_CONTENT_TYPE})
+            created = reply.json()
+            if not created.get("feedDocumentId") or not created.get("url"):
+                raise _malformed(reply.operation, "createFeedDocument without document or URL")
+            try:
+                self.api.transport.upload(
+                    "uploadFeedDocument", created["url"], document, XML_CONTENT_TYPE
+                )
+                break
+            except AmazonCallError as error:
+                if error.code != "ExpiredUrl" or attempt == 2:
+                    raise
+        reply = self.api.call(
+            "feeds.submit",
+            reserve=reserve,
+            json_body={
+                "feedType": feed_type,
+                "marketplaceIds": self.api.marketplaces,
+                "inputFeedDocumentId": created["feedDocumentId"],
+            },
+        )
+        feed_id = reply.json().get("feedId")
+        if not feed_id:
+            raise _malformed(reply.operation, "createFeed without feedId")
+        return api.FeedSubmission(str(feed_id), feed_type, api.QUEUED, "IN_QUEUE")
+
+    def status(self, submission_ids):
+        """getFeed for each (no batch read in the Feeds API); the ones the quota leaves
+        for later are simply not in the answer (the caller asks again)."""
+        found = []
+        for feed_id in submission_ids:
+            try:
+                reply = self.api.call("feeds.status", path_args={"feedId": feed_id})
+            except QuotaWait:
+                if found:
+                    break
+                raise
+            try:
+                found.append(self._submission(reply.json()))
+            except ResponseParseError as error:
+                raise _malformed(reply.operation, error) from None
+        return found
+
+    def submitted_since(self, kind, since):
+        reply = self.api.call(
+            "feeds.list",
+            params={
+                "feedTypes": [self.feed_type(kind)],
+                "createdSince": _iso(since),
+                "pageSize": 100,
+            },
+        )
+        try:
+            return [self._submission(feed) for feed in reply.json().get("feeds") or []]
+        except ResponseParseError as error:
+            raise _malformed(reply.operation, error) from None
+
+    def result(self, submission_id):
+        """The processing report: getFeed for its document, getFeedDocument, download."""
+        reply = self.api.call("feeds.status", path_args={"feedId": submission_id})
+        document_id = reply.json().get("resultFeedDocumentId")
+        if not document_id:
+            raise _malformed(reply.operation, f"feed {submission_id} has no result document")
+        reply = self.api.call("feeds.result", path_args={"feedDocumentId": document_id})
+        document = reply.json()
+        if not document.get("url"):
+            raise _malformed(reply.operation, "getFeedDocument without URL")
+        return self.api.transport.download(
+            "downloadFeedDocument", document["url"], document.get("compressionAlgorithm")
+        ).body

@@ -12,6 +12,7 @@ access token or header value reaches a message or a log.
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from urllib.parse import urlsplit
@@ -243,6 +244,68 @@ class SpApiTransport:
         return SpApiReply(
             operation, response.content, headers, response.status_code, request_id, duration
         )
+
+    # ------------------------------------------------------------------ documents
+
+    def upload(self, operation, url, data, content_type):
+        """PUT a feed document to its pre-signed URL (no token: the URL is the grant).
+        An expired URL (Amazon gives five minutes) is an error of code ``ExpiredUrl``."""
+        started = time.monotonic()
+        try:
+            try:
+                response = self.session.put(
+                    url, data=data, headers={"Content-Type": content_type}, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                raise self._transport_error(operation, exc, started) from None
+            if response.status_code >= 300:
+                expired = response.status_code == 403 and b"expired" in response.content.lower()
+                raise AmazonCallError(
+                    operation,
+                    api.TRANSIENT if expired or response.status_code >= 500 else api.PERMANENT,
+                    "ExpiredUrl" if expired else f"HTTP{response.status_code}",
+                    "the upload URL expired" if expired else response.reason or "",
+                    http_status=response.status_code,
+                    duration=time.monotonic() - started,
+                )
+            return SpApiReply(
+                operation, b"", dict(response.headers), response.status_code, None,
+                time.monotonic() - started,
+            )  # fmt: skip
+        except AmazonCallError as error:
+            raise error.redacted(self._secrets) from None
+
+    def download(self, operation, url, compression=None):
+        """GET a document from its pre-signed URL, gunzipped when Amazon says GZIP."""
+        started = time.monotonic()
+        try:
+            try:
+                response = self.session.get(url, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise self._transport_error(operation, exc, started) from None
+            if response.status_code >= 300:
+                raise AmazonCallError(
+                    operation,
+                    api.TRANSIENT,
+                    f"HTTP{response.status_code}",
+                    response.reason or "the document could not be downloaded",
+                    http_status=response.status_code,
+                    duration=time.monotonic() - started,
+                )
+            body = response.content
+            if (compression or "").upper() == "GZIP":
+                try:
+                    body = gzip.decompress(body)
+                except (OSError, EOFError) as exc:
+                    raise AmazonCallError(
+                        operation, api.TRANSIENT, api.UNREADABLE, f"not gzip: {exc}"
+                    ) from None
+            return SpApiReply(
+                operation, body, dict(response.headers), response.status_code, None,
+                time.monotonic() - started,
+            )  # fmt: skip
+        except AmazonCallError as error:
+            raise error.redacted(self._secrets) from None
 
     @staticmethod
     def _transport_error(operation, exc, started):

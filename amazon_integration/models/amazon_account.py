@@ -168,8 +168,9 @@ class AmazonAccount(models.Model):
         tracking=True,
         help="The API this account talks to Amazon through. Amazon retired MWS in 2024: a "
         "seller connects today through the Selling Partner API (SP-API). In this version "
-        "SP-API covers the connection test and the order import; order feeds, reports, "
-        "settlements and the catalog still need MWS.",
+        "SP-API covers the connection test, the order import and the order feeds "
+        "(acknowledgements, shipments, cancellations, refunds); reports, settlements, FBA "
+        "stock and the catalog still need MWS.",
     )
     endpoint = fields.Char(compute="_compute_endpoint", string="Endpoint")
     marketplace_id = fields.Many2one(
@@ -565,9 +566,9 @@ class AmazonAccount(models.Model):
             if not account._supports(group):
                 raise UserError(
                     _(
-                        "%(account)s uses the %(api)s, which does not send feeds or read "
-                        "reports in this version of the connector: the catalog, order feeds, "
-                        "FBA stock and settlements need an MWS account for now.",
+                        "%(account)s uses the %(api)s, which does not send the catalog or "
+                        "read reports in this version of the connector: the catalog, FBA "
+                        "stock and settlements need an MWS account for now.",
                         account=account.name,
                         api=dict(self._fields["amazon_api"].selection)[account.amazon_api],
                     )

@@ -73,14 +73,14 @@ class AmazonAccount(models.Model):
             # the import's commit captured its reservations: queue them for this cycle
             self.env["product.integration"].sudo()._amazon_dispatch()
         errors = self.env["amazon.feed.message"]
-        if self._supports("feeds"):
+        if self._supports("catalog"):
             try:
                 with self._step_guard(auto_commit):
                     errors = self._catalog_step(auto_commit=auto_commit)
             except _StepFailed as failed:
                 texts.append(failed.text)
         # what this account's API implements (SP-API: the order reads so far)
-        steps = [(self._order_feeds_step, "feeds"), (self._fba_inventory_step, "reports")]
+        steps = [(self._order_feeds_step, "order_feeds"), (self._fba_inventory_step, "reports")]
         steps += [(self._listings_step, "reports"), (self._settlements_locked, "reports")]
         for step, group in steps:
             if self._supports(group):
@@ -170,7 +170,7 @@ class AmazonAccount(models.Model):
         created as the user: Integration Managers may create them)."""
         self.ensure_one()
         self._check_can_act()
-        self._require("feeds")
+        self._require("catalog")
         listings = self.env["amazon.listing"].search(
             [("account_id", "=", self.id), ("state", "!=", "deleted"), ("product_id", "!=", False)]
         )
