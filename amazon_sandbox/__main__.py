@@ -33,6 +33,12 @@ def parse_args(argv=None) -> tuple[Config, list]:
     parser.add_argument(
         "--xsd-dir", type=Path, help="validate feeds against amzn-envelope.xsd here"
     )
+    parser.add_argument(
+        "--spapi-models",
+        metavar="DIR",
+        help="Amazon's SP-API models (rate limits); default: $AMAZON_SPAPI_MODELS or "
+        "../shared/amazon/sp-api/models when present; 'none': the built-in defaults",
+    )
     parser.add_argument("--demo-orders", type=int, default=0, metavar="N")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--payment-hold-minutes", type=float, default=30.0, metavar="M")
@@ -42,6 +48,8 @@ def parse_args(argv=None) -> tuple[Config, list]:
         parser.error("--time-scale must be positive")
     if args.xsd_dir and not (args.xsd_dir / "amzn-envelope.xsd").exists():
         parser.error(f"--xsd-dir: no amzn-envelope.xsd in {args.xsd_dir}")
+    if args.spapi_models not in (None, "", "none") and not Path(args.spapi_models).is_dir():
+        parser.error(f"--spapi-models: no directory {args.spapi_models}")
     try:
         sellers = [parse_seller_option(text) for text in args.seller]
     except ValueError as exc:
@@ -56,6 +64,7 @@ def parse_args(argv=None) -> tuple[Config, list]:
         demo_orders=args.demo_orders,
         seed=args.seed,
         payment_hold_minutes=args.payment_hold_minutes,
+        spapi_models=args.spapi_models,
     )
     logging.basicConfig(
         level=args.log_level.upper(),

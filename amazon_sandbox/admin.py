@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from urllib.parse import parse_qs
 
-from . import api_orders, api_reports, catalog, feeds, sellers
+from . import api_orders, api_reports, catalog, feeds, lwa, sellers
 from .clock import iso
 from .faults import Fault
 from .registry import Response, SandboxState, Seller
@@ -122,6 +122,8 @@ def health(state, db, data, query):
         "throttle": not state.config.no_throttle,
         "xsd_dir": str(state.config.xsd_dir) if state.config.xsd_dir else None,
         "modules": state.extra.get("modules", []),
+        "spapi_models": state.extra.get("spapi_models"),
+        "spapi_limits": state.extra.get("spapi_limits", {}),
     }
 
 
@@ -143,9 +145,14 @@ def advance_clock(state, db, data, query):
     return get_clock(state, db, data, query)
 
 
+def seller_json(db, seller: Seller) -> dict:
+    """A seller as the admin shows it: MWS keys plus the SP-API (LWA) credentials."""
+    return {**seller.__dict__, **lwa.seller_info(db, seller.seller_id)}
+
+
 @route("GET", "/admin/sellers")
 def list_sellers(state, db, data, query):
-    return [s.__dict__ for s in sellers.load_sellers(db)]
+    return [seller_json(db, s) for s in sellers.load_sellers(db)]
 
 
 @route("POST", "/admin/sellers")
@@ -159,12 +166,34 @@ def create_seller(state, db, data, query):
         data.get("auth_token") or None,
     )
     sellers.save_seller(db, seller)
-    return seller.__dict__
+    return seller_json(db, seller)
 
 
 @route("GET", f"/admin/sellers/{SID}")
 def get_seller(state, db, data, query, seller_id):
-    return _seller(db, seller_id).__dict__
+    return seller_json(db, _seller(db, seller_id))
+
+
+@route("POST", f"/admin/sellers/{SID}/revoke-refresh-token")
+def revoke_refresh_token(state, db, data, query, seller_id):
+    """The seller withdraws the application's authorisation: Login with Amazon answers
+    invalid_grant for its refresh token. {"revoked": false} authorises it again. Access
+    tokens already issued stay valid until they expire (see expire-access-tokens)."""
+    _seller(db, seller_id)
+    revoked = bool(data.get("revoked", True))
+    lwa.set_revoked(db, seller_id, revoked, state.clock.timestamp())
+    return {"seller_id": seller_id, "refresh_token_revoked": revoked}
+
+
+@route("POST", f"/admin/sellers/{SID}/expire-access-tokens")
+def expire_access_tokens(state, db, data, query, seller_id):
+    """Every access token of the seller expires now (SP-API calls with it answer 403
+    "The access token you provided has expired.")."""
+    _seller(db, seller_id)
+    return {
+        "seller_id": seller_id,
+        "expired": lwa.expire_access_tokens(db, seller_id, state.clock.timestamp()),
+    }
 
 
 @route("GET", f"/admin/sellers/{SID}/feeds")

@@ -5,7 +5,8 @@ seeded RNG) give demo chaos. Kinds:
 - internal_error: 500 InternalError        - unavailable: 503 ServiceUnavailable
 - delay: answer after `seconds` REAL seconds - malformed: a truncated, unparsable XML body
 - error_200: an ErrorResponse sent with HTTP status 200
-- next_token_corrupted: the next ...ByNextToken call answers NextTokenCorrupted
+- next_token_corrupted: the next ...ByNextToken call answers NextTokenCorrupted (SP-API: the
+  next call with a paginationToken answers 400 InvalidInput)
 - throttle_storm: every call answers RequestThrottled for `seconds` SANDBOX seconds
 """
 
@@ -38,8 +39,12 @@ class Fault:
     until: float | None = None  # storm end, sandbox POSIX seconds
     id: int = 0
 
-    def matches(self, action: str) -> bool:
-        if self.kind == "next_token_corrupted" and not action.endswith("ByNextToken"):
+    def matches(self, action: str, paged: bool | None = None) -> bool:
+        """Whether the fault concerns this call. paged: the call continues a listing (an SP-API
+        call with a paginationToken); None means an MWS ...ByNextToken action."""
+        if paged is None:
+            paged = action.endswith("ByNextToken")
+        if self.kind == "next_token_corrupted" and not paged:
             return False
         return self.operation in (None, "", action)
 
@@ -84,13 +89,21 @@ class Faults:
         with self._lock:
             return [asdict(f) for f in self._faults.get(seller_id, [])]
 
-    def take(self, seller_id: str, action: str, phase: tuple[str, ...], now: float) -> list[Fault]:
-        """The faults that fire on this call in this phase (counts are consumed)."""
+    def take(
+        self,
+        seller_id: str,
+        action: str,
+        phase: tuple[str, ...],
+        now: float,
+        paged: bool | None = None,
+    ) -> list[Fault]:
+        """The faults that fire on this call in this phase (counts are consumed). action: the
+        MWS Action or the SP-API operationId; paged: see `Fault.matches`."""
         fired: list[Fault] = []
         with self._lock:
             faults = self._faults.get(seller_id, [])
             for fault in list(faults):
-                if fault.kind not in phase or not fault.matches(action):
+                if fault.kind not in phase or not fault.matches(action, paged):
                     continue
                 if fault.kind == "throttle_storm":
                     if now >= (fault.until or 0):

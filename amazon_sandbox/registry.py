@@ -100,6 +100,9 @@ class Config:
     demo_orders: int = 0
     seed: int | None = None
     payment_hold_minutes: float = 30.0
+    # SP-API models directory (usage plans); None: $AMAZON_SPAPI_MODELS or ../shared beside
+    # the repository when present; "none": the built-in defaults (spapi.models_dir)
+    spapi_models: Path | str | None = None
 
 
 @dataclass

@@ -160,14 +160,23 @@ def redeem_token(
         raise ApiError(
             "MissingParameter", "The parameter NextToken is required but was not present."
         )
+    payload = lookup_token(db, req.seller.seller_id, kind, token, req.now)
+    if payload is None:
+        raise ApiError(invalid_code, f"Invalid NextToken: {token!r} is unknown or has expired.")
+    return payload
+
+
+def lookup_token(
+    db: sqlite3.Connection, seller_id: str, kind: str, token: str, now: datetime
+) -> dict | None:
+    """The payload of a token of this seller and kind issued less than a day ago, or None
+    (also used by the SP-API face for its paginationToken)."""
     row = db.execute(
         "SELECT payload FROM next_tokens "
         "WHERE token = ? AND seller_id = ? AND kind = ? AND created >= ?",
-        (token, req.seller.seller_id, kind, _stamp(req.now - TOKEN_TTL)),
+        (token, seller_id, kind, _stamp(now - TOKEN_TTL)),
     ).fetchone()
-    if row is None:
-        raise ApiError(invalid_code, f"Invalid NextToken: {token!r} is unknown or has expired.")
-    return json.loads(row[0])
+    return None if row is None else json.loads(row[0])
 
 
 @on_tick

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import registry, sellers
+from . import registry, sellers, spapi
 from .auth import authenticate, parse_query
 from .clock import Clock
 from .errors import ERROR_NAMESPACE, ApiError, error_xml
@@ -35,6 +35,7 @@ HANDLER_MODULES = (
     "amazon_sandbox.sellers",
     "amazon_sandbox.api_orders",
     "amazon_sandbox.api_reports",
+    "amazon_sandbox.api_spapi",
 )
 # Used later (by the HTTP handler, by feed processing): imported at start-up too.
 SUPPORT_MODULES = ("amazon_sandbox.feed_orders", "amazon_sandbox.admin", "amazon_sandbox.web")
@@ -291,7 +292,7 @@ def _dispatch(state, method, host, path, query, body, headers, request_id, quota
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Routes /admin/..., the web page and the MWS API."""
+    """Routes /admin/..., the web page, the SP-API face (and LWA) and the MWS API."""
 
     server_version = "AmazonMWSSandbox/1.0"
     protocol_version = "HTTP/1.1"
@@ -368,6 +369,8 @@ class Handler(BaseHTTPRequestHandler):
                 from . import admin
 
                 response = admin.handle(self.state, self.command, path, query, body)
+            elif spapi.owns(path):
+                response = spapi.handle(self.state, self.command, path, query, body, headers)
             elif path in ("/", "/index.html") and self.command == "GET" and "Action" not in query:
                 from . import web
 

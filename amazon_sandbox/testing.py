@@ -4,7 +4,12 @@
     creds = box.new_seller()                     # a fresh seller (own quotas, catalog, feeds)
     box.feeds(creds).submit_feed(...)            # python-amazon-mws clients aimed at the box
     box.advance(400)                             # move the sandbox clock
+    box.spapi(creds, "/orders/2026-01-01/orders", {"createdAfter": "2024-01-01T00:00:00Z"})
     box.stop()
+
+`Creds` carries the MWS keys and the seller's SP-API (Login with Amazon) credentials, which the
+sandbox derives from the seller id (`amazon_sandbox.lwa.credentials`). SP-API clients use
+`box.url` as the endpoint and `box.lwa_url` as the token endpoint.
 
 The admin helpers need ``requests``; the client helpers need python-amazon-mws (``mws``).
 """
@@ -33,6 +38,18 @@ class Creds:
     secret_key: str
     marketplace_id: str = "ATVPDKIKX0DER"
     auth_token: str | None = None
+    # SP-API: Login with Amazon client and refresh token (derived from seller_id when empty)
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
+
+    def __post_init__(self):
+        from .lwa import credentials
+
+        derived = credentials(self.seller_id)
+        for key, value in derived.items():
+            if not getattr(self, key):
+                setattr(self, key, value)
 
 
 class Sandbox:
@@ -129,6 +146,56 @@ class Sandbox:
             },
         )
         return creds
+
+    # ---- SP-API helpers -------------------------------------------------------------------
+    @property
+    def lwa_url(self) -> str:
+        """The Login with Amazon token endpoint of this sandbox."""
+        return self.url + "/auth/o2/token"
+
+    def lwa(self, creds: Creds, **overrides) -> requests.Response:
+        """POST the refresh-token grant for creds (fields overridable) to the token endpoint."""
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": creds.refresh_token,
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            **overrides,
+        }
+        return requests.post(self.lwa_url, data=form, timeout=30)
+
+    def access_token(self, creds: Creds) -> str:
+        """A fresh access token for creds (asserts that Login with Amazon gave one)."""
+        resp = self.lwa(creds)
+        assert resp.status_code == 200, (resp.status_code, resp.text)
+        return resp.json()["access_token"]
+
+    def spapi(
+        self,
+        creds: Creds | None,
+        path: str,
+        params=None,
+        *,
+        method: str = "GET",
+        token: str | None = None,
+    ) -> requests.Response:
+        """One SP-API call with an access token (a new one for creds unless given)."""
+        if token is None and creds is not None:
+            token = self.access_token(creds)
+        headers = {"accept": "application/json"}
+        if token is not None:
+            headers["x-amz-access-token"] = token
+        return requests.request(method, self.url + path, params=params, headers=headers, timeout=30)
+
+    def revoke(self, creds: Creds, revoked: bool = True) -> dict:
+        """Revoke (or restore) the seller's refresh token."""
+        return self.admin(
+            "POST", f"/admin/sellers/{creds.seller_id}/revoke-refresh-token", {"revoked": revoked}
+        )
+
+    def expire_tokens(self, creds: Creds) -> dict:
+        """Expire every access token of the seller now."""
+        return self.admin("POST", f"/admin/sellers/{creds.seller_id}/expire-access-tokens", {})
 
     def fault(self, creds: Creds, kind: str, **kw) -> dict:
         return self.admin("POST", f"/admin/sellers/{creds.seller_id}/faults", {"kind": kind, **kw})

@@ -4,15 +4,119 @@
 (throttle buckets, catalog, feeds and faults are per seller).
 `xsd_sandbox` (session): the same with --xsd-dir pointing at Amazon's XSDs.
 `start_sandbox` (function): start a private server with options; stopped after the test.
+`spapi_models` (session): Amazon's SP-API models directory (skips the test when absent).
+`spapi_check` (session): `spapi_check(response, "model.json", "operationId")` validates an
+SP-API JSON answer against the model's response schema for its status (with the jsonschema
+library); without the models it only checks that the body is JSON.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from amazon_sandbox.testing import Creds, Sandbox
+from amazon_sandbox.testing import ROOT, Creds, Sandbox
+
+
+def spapi_models_dir() -> Path:
+    """Amazon's SP-API models: $AMAZON_SPAPI_MODELS, else ../shared/amazon/sp-api/models beside
+    the repository (like the XSDs)."""
+    env = os.environ.get("AMAZON_SPAPI_MODELS")
+    return Path(env) if env else ROOT.parent / "shared" / "amazon" / "sp-api" / "models"
+
+
+def _strict(node):
+    """The Swagger schema with additionalProperties: false on every object that does not say
+    otherwise, so that a misspelt or invented key fails validation."""
+    if isinstance(node, dict):
+        out = {k: _strict(v) for k, v in node.items()}
+        if (out.get("type") == "object" or "properties" in out) and (
+            "additionalProperties" not in out
+        ):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_strict(v) for v in node]
+    return node
+
+
+def _operation(model: dict, operation_id: str) -> dict:
+    for item in model["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") == operation_id:
+                return op
+    raise KeyError(operation_id)
+
+
+def spapi_validator(models: Path, model_file: str, operation_id: str, status: int):
+    """A jsonschema validator of the operation's response body for that HTTP status: the
+    response schema, with the model's definitions (``#/definitions/...`` refs resolve inside
+    the same document) made strict, and date-time values checked."""
+    model = json.loads((models / model_file).read_text(encoding="utf-8"))
+    response = _operation(model, operation_id)["responses"][str(status)]
+    return _validator(model, response["schema"])
+
+
+def spapi_definition_validator(models: Path, model_file: str, name: str):
+    """The same for one definition of the model (e.g. ``Order``)."""
+    model = json.loads((models / model_file).read_text(encoding="utf-8"))
+    return _validator(model, {"$ref": f"#/definitions/{name}"})
+
+
+def _validator(model: dict, schema: dict):
+    import jsonschema
+
+    schema = {**schema, "definitions": _strict(copy.deepcopy(model["definitions"]))}
+    checker = jsonschema.FormatChecker(formats=())
+
+    @checker.checks("date-time", raises=ValueError)
+    def _date_time(value):
+        if not isinstance(value, str):
+            return True
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed.tzinfo is not None
+
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema, format_checker=checker)
+
+
+@pytest.fixture(scope="session")
+def spapi_models() -> Path:
+    path = spapi_models_dir()
+    if not (path / "orders_2026-01-01.json").exists():
+        pytest.skip(f"Amazon's SP-API models not found at {path} (set AMAZON_SPAPI_MODELS)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def spapi_check():
+    """check(response, model_file, operation_id) -> the JSON body, validated when the models
+    are available."""
+    models = spapi_models_dir()
+    available = (models / "orders_2026-01-01.json").exists()
+    cache = {}
+
+    def check(response, model_file: str, operation_id: str):
+        assert response.headers["Content-Type"].startswith("application/json"), response.text
+        assert response.headers.get("x-amzn-RequestId")
+        body = response.json()
+        if available:
+            key = (model_file, operation_id, response.status_code)
+            if key not in cache:
+                cache[key] = spapi_validator(models, *key)
+            errors = sorted(cache[key].iter_errors(body), key=lambda e: list(e.absolute_path))
+            assert not errors, "\n".join(
+                f"{list(e.absolute_path)}: {e.message}" for e in errors[:10]
+            )
+        return body
+
+    check.validates = available
+    return check
 
 
 def _start(tmp_path_factory, *args) -> Sandbox:

@@ -12,6 +12,7 @@ from amazon_sandbox.testing import ROOT
 HANDLER_MODULES = [
     "amazon_sandbox.api_orders",
     "amazon_sandbox.api_reports",
+    "amazon_sandbox.api_spapi",
     "amazon_sandbox.feeds",
     "amazon_sandbox.sellers",
 ]
@@ -108,6 +109,13 @@ def test_demo_seller_and_demo_orders(start_sandbox):
             "secret_key": "DEMOSECRETKEY",
             "marketplace_ids": ["ATVPDKIKX0DER"],
             "auth_token": None,
+            # SP-API (Login with Amazon), derived from the seller id: README.md
+            "client_id": "amzn1.application-oa2-client.cf6982d6bd990c842ef6522f33ab6d4d",
+            "client_secret": "amzn1.oa2-cs.v1."
+            "1c48ec7cdbe7b754eb04372b7343cbbcc80642883cda895ae79566e276ace3a5",
+            "refresh_token": "Atzr|"
+            "4832e95f20cda5517c217a4ba037ef09004cdf5bdec4e8c893230a4bcf7531be",
+            "refresh_token_revoked": False,
         }
     ]
     orders = box.admin("GET", "/admin/sellers/A2DEMOSELLER01/orders")
