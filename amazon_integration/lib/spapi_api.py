@@ -14,6 +14,8 @@ plan in Amazon's models), counted on the account like MWS's.
 
 from __future__ import annotations
 
+import base64
+import json
 from email.utils import parsedate_to_datetime
 
 from . import api
@@ -226,13 +228,34 @@ class _Sellers(_Part, api.Sellers):
         )
 
 
+def _pack(token, params):
+    """The page token the callers keep (opaque to them): Amazon's token with the first
+    request's filters, which searchOrders wants again with every following page."""
+    data = json.dumps({"token": token, "params": params}, sort_keys=True).encode()
+    return "sp1:" + base64.urlsafe_b64encode(data).decode()
+
+
+def _unpack(token):
+    if not token.startswith("sp1:"):
+        raise AmazonCallError(
+            "searchOrders", api.RESTART_PAGING, "NextTokenCorrupted", "not a page token of ours"
+        )
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token[4:].encode()))
+        return data["token"], data["params"]
+    except (ValueError, KeyError, TypeError):
+        raise AmazonCallError(
+            "searchOrders", api.RESTART_PAGING, "NextTokenCorrupted", "unreadable page token"
+        ) from None
+
+
 class _Orders(_Part, api.Orders):
-    def _page(self, reply):
+    def _page(self, reply, params):
         try:
             orders, token, until = parse_search(reply.json(), seller_id=self.api.seller_id)
         except ResponseParseError as error:
             raise _malformed(reply.operation, error) from None
-        return api.Page(orders, token, until)
+        return api.Page(orders, _pack(token, params) if token else None, until)
 
     def search(self, *, after, before=None, by="updated", statuses=None):
         window = ("createdAfter", "createdBefore")
@@ -249,13 +272,16 @@ class _Orders(_Part, api.Orders):
             "maxResultsPerPage": PAGE_SIZE,
             "includedData": INCLUDED_DATA,
         }
-        return self._page(self.api.call("orders.search", params=params))
+        params = {key: value for key, value in params.items() if value not in (None, [])}
+        return self._page(self.api.call("orders.search", params=params), params)
 
     def next_page(self, token):
-        # searchOrders pages with the same parameters and the token (Amazon ignores the
-        # others when a token is given, but they must not contradict it)
-        params = {"paginationToken": token, "includedData": INCLUDED_DATA}
-        return self._page(self.api.call("orders.next_page", params=params))
+        """The next page: the first request's filters again, with Amazon's token."""
+        amazon_token, params = _unpack(token)
+        reply = self.api.call(
+            "orders.next_page", params={**params, "paginationToken": amazon_token}
+        )
+        return self._page(reply, params)
 
     def items(self, order_id):
         """The order's items: getOrder includes them (one page)."""

@@ -10,3 +10,4 @@ from . import test_security
 from . import test_capabilities
 from . import test_first_week
 from . import test_tour
+from . import test_spapi

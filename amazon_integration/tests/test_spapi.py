@@ -1,0 +1,126 @@
+"""An account on the Selling Partner API, against the sandbox's SP-API face: Login with
+Amazon, the shared access token, the connection test and the order import (issue 13)."""
+
+from datetime import datetime, timezone
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from ..lib import spapi_api
+from .test_order_import import IMPORTABLE, OrderCase
+
+
+@tagged("post_install", "-at_install")
+class TestSpApiOrders(OrderCase):
+    @classmethod
+    def create_account(cls, creds, **values):
+        return super().create_account(
+            creds,
+            amazon_api="spapi",
+            access_key=False,
+            secret_key=False,
+            lwa_client_id=creds.client_id,
+            lwa_client_secret=creds.client_secret,
+            lwa_refresh_token=creds.refresh_token,
+            **values,
+        )
+
+    def admin(self, action, body=None):
+        return self.sandbox.admin(
+            "POST", f"/admin/sellers/{self.creds.seller_id}/{action}", body or {}
+        )
+
+    def token(self):
+        return self.account.sudo().lwa_access_token
+
+    def test_connection_test_and_one_shared_token(self):
+        self.assertFalse(self.account.credentials_missing)
+        self.account.action_test_connection()
+        self.assertEqual(self.account.connection_state, "ok", self.account.connection_message)
+        first = self.token()
+        self.assertTrue(first and first.startswith("Atza|"))
+        # another worker (another environment on the same row) uses the same token
+        self.account.invalidate_recordset()
+        self.account.action_test_connection()
+        self.assertEqual(self.token(), first, "no second Login with Amazon call")
+        log = self.env["amazon.api.log"].search([("account_id", "=", self.account.id)])
+        self.assertIn("getMarketplaceParticipations", log.mapped("operation"))
+        for text in [*log.mapped("error_message"), self.account.connection_message]:
+            self.assertNotIn(self.creds.client_secret, text or "")
+
+    def test_orders_import_exactly_once_with_amazons_totals(self):
+        self.generate(12)
+        self.run_until_listed()
+        remote = self.remote_orders()
+        importable = {oid for oid, order in remote.items() if order["status"] in IMPORTABLE}
+        orders = self.sale_orders()
+        self.assertTrue(importable)
+        self.assertEqual(set(orders.mapped("amazon_order_id")) & importable, importable)
+        self.assert_totals(remote, orders.filtered(lambda so: not so.amazon_exception))
+        self.assertTrue(
+            all(so.state == "sale" for so in orders if so.amazon_order_id in importable)
+        )
+        log = self.env["amazon.api.log"].search([("account_id", "=", self.account.id)])
+        self.assertIn("searchOrders", log.mapped("operation"))
+        # the same window again: nothing twice
+        self.account.order_checkpoint = datetime(2020, 1, 1)
+        self.run_until_listed()
+        self.assertEqual(len(self.sale_orders()), len(orders))
+
+    def test_pages_repeat_the_first_requests_filters(self):
+        """searchOrders wants the first request's filters again with every page token."""
+        self.generate(12)
+        with patch.object(spapi_api, "PAGE_SIZE", 5):
+            self.run_until_listed()
+        remote = self.remote_orders()
+        importable = {oid for oid, order in remote.items() if order["status"] in IMPORTABLE}
+        self.assertEqual(set(self.sale_orders().mapped("amazon_order_id")) & importable, importable)
+        pages = self.env["amazon.api.log"].search_count(
+            [("account_id", "=", self.account.id), ("operation", "=", "searchOrders")]
+        )
+        self.assertGreaterEqual(pages, 3, "12 orders in pages of 5")
+
+    def test_expired_token_mid_run_is_renewed(self):
+        self.account.action_test_connection()
+        first = self.token()
+        self.admin("expire-access-tokens")
+        self.generate(3)
+        self.run_until_listed()
+        self.assertNotEqual(self.token(), first, "a new token after Amazon's refusal")
+        self.assertTrue(self.sale_orders())
+
+    def test_revoked_authorisation_is_a_clear_error_and_nothing_is_lost(self):
+        self.generate(4)
+        self.admin("revoke-refresh-token")
+        self.admin("expire-access-tokens")
+        self.sync_clock()
+        with self.assertLogs(
+            "odoo.addons.amazon_integration.models.amazon_order_sources", "WARNING"
+        ) as logged:
+            self.account._orders_step()
+        self.assertIn("invalid_grant", logged.output[0])
+        self.assertNotIn(self.creds.client_secret, logged.output[0])
+        self.assertEqual(self.account.connection_state, "failed")
+        self.assertIn("authorise the application again", self.account.connection_message)
+        self.assertNotIn(self.creds.refresh_token, self.account.connection_message)
+        self.assertFalse(self.sale_orders())
+        self.assertFalse(self.account.order_checkpoint, "the listing did not move on")
+        # authorised again: the orders come in
+        self.admin("revoke-refresh-token", {"revoked": False})
+        self.run_until_listed()
+        self.assertTrue(self.sale_orders())
+
+    def test_what_sp_api_cannot_do_yet_is_said_not_tried(self):
+        with self.assertRaisesRegex(Exception, "need an MWS account for now"):
+            self.account.action_upload_catalog()
+        # the cycle leaves the feeds and reports out (no call that would fail)
+        self.account._sync_now()
+        operations = set(
+            self.env["amazon.api.log"]
+            .search([("account_id", "=", self.account.id)])
+            .mapped("operation")
+        )
+        self.assertFalse(operations - {"searchOrders", "getOrder", "LwaToken"}, operations)
+        self.assertTrue(
+            datetime.now(timezone.utc).replace(tzinfo=None) >= self.account.last_sync_at
+        )
