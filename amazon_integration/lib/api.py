@@ -266,8 +266,11 @@ class AmazonApi:
     credential_fields: tuple = ()
     optional_credentials: tuple = ()
     #: the capability groups it implements: "sellers", "orders", "order_feeds" (order
-    #: acknowledgements, shipments, refunds), "catalog" (listing feeds), "reports"
-    capability_groups = frozenset({"sellers", "orders", "order_feeds", "catalog", "reports"})
+    #: acknowledgements, shipments, refunds), "catalog" (listing feeds), "reports" (FBA
+    #: stock, listings, settlements), "order_reports" (new orders with addresses from reports)
+    capability_groups = frozenset(
+        {"sellers", "orders", "order_feeds", "catalog", "reports", "order_reports"}
+    )
 
     @classmethod
     def supports(cls, group: str) -> bool:

@@ -19,6 +19,7 @@ import json
 from email.utils import parsedate_to_datetime
 
 from . import api
+from . import reports as reportlib
 from .api import AmazonCallError, QuotaWait
 from .quota import Limit, QuotaTable
 from .responses import ResponseParseError, parse_datetime
@@ -42,6 +43,10 @@ SPAPI_QUOTAS = QuotaTable(
         "getFeed": _bucket(2.0, 15),
         "getFeeds": _bucket(0.0222, 10),
         "getFeedDocument": _bucket(0.0222, 10),
+        "createReport": _bucket(0.0167, 15),
+        "getReports": _bucket(0.0222, 10),
+        "getReport": _bucket(2.0, 15),
+        "getReportDocument": _bucket(0.0167, 15),
     }
 )
 
@@ -56,6 +61,12 @@ OPERATIONS = {
     "feeds.status": "getFeed",
     "feeds.list": "getFeeds",
     "feeds.result": "getFeedDocument",
+    "reports.request": "createReport",
+    "reports.status": "getReport",
+    "reports.list": "getReports",
+    "reports.available": "getReports",
+    "reports.next_available": "getReports",
+    "reports.download": "getReportDocument",
 }
 #: what each operation is on the wire
 ROUTES = {
@@ -67,7 +78,20 @@ ROUTES = {
     "getFeed": ("GET", "/feeds/2021-06-30/feeds/{feedId}"),
     "getFeeds": ("GET", "/feeds/2021-06-30/feeds"),
     "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}"),
+    "createReport": ("POST", "/reports/2021-06-30/reports"),
+    "getReport": ("GET", "/reports/2021-06-30/reports/{reportId}"),
+    "getReports": ("GET", "/reports/2021-06-30/reports"),
+    "getReportDocument": ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"),
 }
+#: the report kinds read over SP-API (new orders with their addresses come from searchOrders:
+#: the order reports carry no buyer address without a restricted data token)
+REPORT_TYPES = {
+    api.REPORT_ORDERS_UPDATED: "GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+    api.REPORT_FBA_INVENTORY: "GET_AFN_INVENTORY_DATA",
+    api.REPORT_LISTINGS: "GET_MERCHANT_LISTINGS_ALL_DATA",
+    api.REPORT_SETTLEMENT: "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+}
+_REPORT_KINDS = {value: key for key, value in REPORT_TYPES.items()}
 #: the feed documents' message types → SP-API feed types (the catalog ones Amazon removed on
 #: 2025-07-31 and answers FATAL: an SP-API account never sends them)
 FEED_TYPES = {
@@ -83,6 +107,9 @@ FEED_STATES = {
     "FATAL": api.FATAL,
 }
 XML_CONTENT_TYPE = "text/xml; charset=UTF-8"
+#: a report Amazon had no data for ends CANCELLED (SP-API has no DONE_NO_DATA); the connector
+#: never cancels one itself
+REPORT_STATES = {**FEED_STATES, "CANCELLED": api.DONE_NO_DATA}
 #: the credentials an account on this API needs (all of them required)
 CREDENTIALS = ("lwa_client_id", "lwa_client_secret", "lwa_refresh_token")
 #: the order reads are paged at Amazon's maximum
@@ -152,7 +179,7 @@ class SpApi(api.AmazonApi):
         self.sellers = _Sellers(self)
         self.orders = _Orders(self)
         self.feeds = _Feeds(self)
-        self.reports = api.Reports()
+        self.reports = _Reports(self)
 
     @classmethod
     def connect(
@@ -409,3 +436,118 @@ class _Feeds(_Part, api.Feeds):
         return self.api.transport.download(
             "downloadFeedDocument", document["url"], document.get("compressionAlgorithm")
         ).body
+
+
+class _Reports(_Part, api.Reports):
+    @staticmethod
+    def _request(report):
+        if not isinstance(report, dict) or not report.get("reportId"):
+            raise ResponseParseError("a report without reportId")
+        status = report.get("processingStatus")
+        return api.ReportRequest(
+            request_id=str(report["reportId"]),
+            kind=_REPORT_KINDS.get(report.get("reportType"), report.get("reportType")),
+            state=REPORT_STATES.get(status, api.QUEUED),
+            status=status,
+            report_id=report.get("reportDocumentId"),
+            start=_when(report.get("dataStartTime")),
+            end=_when(report.get("dataEndTime")),
+            submitted_at=_when(report.get("createdTime")),
+        )
+
+    def _type(self, kind):
+        if kind not in REPORT_TYPES:
+            raise AmazonCallError(
+                "createReport",
+                api.PERMANENT,
+                "UnsupportedReportType",
+                f"{kind} reports are not read over SP-API by this version of the connector",
+            )
+        return REPORT_TYPES[kind]
+
+    def request(self, kind, start=None, end=None):
+        body = {"reportType": self._type(kind), "marketplaceIds": self.api.marketplaces}
+        if start:
+            body["dataStartTime"] = _iso(start)
+        if end:
+            body["dataEndTime"] = _iso(end)
+        reply = self.api.call("reports.request", json_body=body)
+        report_id = reply.json().get("reportId")
+        if not report_id:
+            raise _malformed(reply.operation, "createReport without reportId")
+        return api.ReportRequest(str(report_id), kind, api.QUEUED, "IN_QUEUE", start=start, end=end)
+
+    def requests(self, request_ids):
+        found = []
+        for report_id in request_ids:
+            try:
+                reply = self.api.call("reports.status", path_args={"reportId": report_id})
+            except QuotaWait:
+                if found:
+                    break
+                raise
+            try:
+                found.append(self._request(reply.json()))
+            except ResponseParseError as error:
+                raise _malformed(reply.operation, error) from None
+        return found
+
+    def _list(self, capability, params):
+        reply = self.api.call(capability, params=params)
+        data = reply.json()
+        try:
+            return [self._request(r) for r in data.get("reports") or []], data.get("nextToken")
+        except ResponseParseError as error:
+            raise _malformed(reply.operation, error) from None
+
+    def requested_since(self, kind, since):
+        found, _token = self._list(
+            "reports.list",
+            {"reportTypes": [self._type(kind)], "createdSince": _iso(since), "pageSize": 100},
+        )
+        return found
+
+    def _page(self, requests, token):
+        reports = [
+            api.Report(
+                report_id=r.report_id,
+                kind=r.kind,
+                request_id=r.request_id,
+                available_at=r.submitted_at,
+            )
+            for r in requests
+            if r.state == api.DONE and r.report_id
+        ]
+        return api.Page(reports, token or None)
+
+    def available(self, kind, since=None):
+        params = {
+            "reportTypes": [self._type(kind)],
+            "processingStatuses": ["DONE"],
+            "pageSize": 100,
+        }
+        if since:
+            params["createdSince"] = _iso(since)
+        return self._page(*self._list("reports.available", params))
+
+    def next_available(self, token):
+        return self._page(*self._list("reports.next_available", {"nextToken": token}))
+
+    def download(self, report_id):
+        """``report_id``: the report's document id (what :class:`api.Report` carries)."""
+        reply = self.api.call("reports.download", path_args={"reportDocumentId": report_id})
+        document = reply.json()
+        if not document.get("url"):
+            raise _malformed(reply.operation, "getReportDocument without URL")
+        return self.api.transport.download(
+            "downloadReportDocument", document["url"], document.get("compressionAlgorithm")
+        ).body
+
+    def parse(self, kind, body):
+        if kind == api.REPORT_ORDERS_UPDATED:
+            return reportlib.parse_xml_orders_report(body, seller_id=self.api.seller_id)
+        if kind == api.REPORT_FBA_INVENTORY:
+            return reportlib.parse_afn_inventory(body)
+        if kind == api.REPORT_LISTINGS:
+            return reportlib.parse_listings(body)
+        raise ValueError(f"no reader for {kind} reports")

@@ -108,8 +108,8 @@ class AmazonAccount(models.Model):
         (both per interval). Switching moves the checkpoints to what the other path
         covered, so no order and no change falls between the two paths.
         """
-        if not self._supports("reports"):
-            return "api"  # an API without reports in this version (SP-API): its order reads
+        if not self._supports("order_reports"):
+            return "api"  # SP-API: new orders with their addresses come from searchOrders
         if self.order_import_mode != "auto":
             return self.order_import_mode
         capacity = self._items_capacity()
@@ -428,7 +428,7 @@ class AmazonAccount(models.Model):
         day, else a ListOrders listing by creation date."""
         errors = []
         start, end = self.order_download_from, self.order_download_to
-        if end - start > timedelta(days=1) and self._supports("reports"):
+        if end - start > timedelta(days=1) and self._supports("order_reports"):
             return self._orders_report_path(auto_commit, purpose="manual")
         state = dict(self.order_listing_state or {})
         if state.get("purpose") == "sync":
