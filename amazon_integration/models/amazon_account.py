@@ -169,8 +169,8 @@ class AmazonAccount(models.Model):
         help="The API this account talks to Amazon through. Amazon retired MWS in 2024: a "
         "seller connects today through the Selling Partner API (SP-API). In this version "
         "SP-API covers the connection test, the order import and the order feeds "
-        "(acknowledgements, shipments, cancellations, refunds); reports, settlements, FBA "
-        "stock and the catalog still need MWS.",
+        "(acknowledgements, shipments, cancellations, refunds); reports (FBA stock, the "
+        "listings read-back, settlements) and the catalog still need MWS.",
     )
     endpoint = fields.Char(compute="_compute_endpoint", string="Endpoint")
     marketplace_id = fields.Many2one(
@@ -564,13 +564,17 @@ class AmazonAccount(models.Model):
         """A button that needs a capability group this account's API lacks says so."""
         for account in self:
             if not account._supports(group):
+                what = {
+                    "catalog": _("send the catalog"),
+                    "reports": _("read reports (FBA stock, listings, settlements)"),
+                }.get(group, group)
                 raise UserError(
                     _(
-                        "%(account)s uses the %(api)s, which does not send the catalog or "
-                        "read reports in this version of the connector: the catalog, FBA "
-                        "stock and settlements need an MWS account for now.",
+                        "%(account)s uses the %(api)s, which does not %(what)s in this "
+                        "version of the connector: that needs an MWS account for now.",
                         account=account.name,
                         api=dict(self._fields["amazon_api"].selection)[account.amazon_api],
+                        what=what,
                     )
                 )
 
