@@ -10,7 +10,16 @@ import re
 from datetime import date, datetime
 from urllib.parse import parse_qs
 
-from . import api_orders, api_reports, catalog, feeds, lwa, sellers
+from . import (
+    api_orders,
+    api_reports,
+    api_spapi_feeds,
+    catalog,
+    feeds,
+    lwa,
+    sellers,
+    spapi_documents,
+)
 from .clock import iso
 from .faults import Fault
 from .registry import Response, SandboxState, Seller
@@ -229,6 +238,65 @@ def get_feed_report(state, db, data, query, seller_id, feed_id):
     if row["report"] is None:
         raise AdminError(409, f"feed {feed_id} is {row['status']}, no report yet")
     return Response(bytes(row["report"]), 200, "text/xml")
+
+
+@route("GET", f"/admin/sellers/{SID}/sp-feeds")
+def list_sp_feeds(state, db, data, query, seller_id):
+    """The seller's SP-API feeds (Feeds API 2021-06-30), newest first."""
+    _seller(db, seller_id)
+    return api_spapi_feeds.list_sp_feeds(db, seller_id)
+
+
+@route("GET", f"/admin/sellers/{SID}/sp-feeds/(?P<feed_id>\\d+)")
+def get_sp_feed(state, db, data, query, seller_id, feed_id):
+    """One SP-API feed with the uploaded document and its result document (as stored,
+    before any compression)."""
+    row = api_spapi_feeds.sp_feed_row(db, seller_id, feed_id)
+    if row is None:
+        raise AdminError(404, f"no SP-API feed {feed_id} for seller {seller_id}")
+    info = next(
+        f for f in api_spapi_feeds.list_sp_feeds(db, seller_id) if f["feedId"] == str(feed_id)
+    )
+    info["document"] = bytes(row["body"]).decode("utf-8", "replace")
+    result = None
+    if row["result_document_id"]:
+        document = spapi_documents.load(db, seller_id, row["result_document_id"])
+        found = spapi_documents.content_of(db, document) if document else None
+        result = found[0].decode("utf-8", "replace") if found else None
+    info["result"] = result
+    return info
+
+
+@route("GET", f"/admin/sellers/{SID}/documents")
+def list_documents(state, db, data, query, seller_id):
+    """The seller's SP-API documents (feed uploads, feed results, report documents) and the
+    compression settings of its next ones."""
+    _seller(db, seller_id)
+    return {
+        "compression": spapi_documents.compression_settings(db, seller_id),
+        "documents": spapi_documents.list_documents(db, seller_id),
+    }
+
+
+@route("POST", f"/admin/sellers/{SID}/documents/expire-urls")
+def expire_document_urls(state, db, data, query, seller_id):
+    """Every pre-signed document URL of the seller expires now (uploads and downloads then
+    answer 403 "Request has expired")."""
+    _seller(db, seller_id)
+    return {
+        "seller_id": seller_id,
+        "expired": spapi_documents.expire_urls(db, seller_id, state.clock.timestamp()),
+    }
+
+
+@route("POST", f"/admin/sellers/{SID}/documents/compression")
+def set_document_compression(state, db, data, query, seller_id):
+    """{"mode": "alternate" | "gzip" | "plain"} for the seller's next feed results and report
+    documents, and/or {"next": "gzip" | "plain"} for the next one only."""
+    _seller(db, seller_id)
+    if "mode" not in data and "next" not in data:
+        raise AdminError(400, "give mode and/or next")
+    return spapi_documents.set_compression(db, seller_id, data.get("mode"), data.get("next"))
 
 
 @route("GET", f"/admin/sellers/{SID}/catalog")

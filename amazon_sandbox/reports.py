@@ -26,6 +26,18 @@ IsBusinessOrder, OrderItem* (AmazonOrderItemCode, ASIN, SKU, ItemStatus, Product
 ItemPrice/Component (Type, Amount currency=), Promotion (PromotionIDs, ShipPromotionDiscount,
 ItemPromotionDiscount, negative)). Not validated: Amazon publishes no XSD for it.
 
+`_GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_` (SP-API:
+GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL) — tab-separated, one row per item of the
+orders the XML all-orders report selects (every status, last_update_date in [start, end]), in
+Amazon's columns: amazon-order-id, merchant-order-id, purchase-date, last-updated-date,
+order-status (Cancelled spelt as in the XML), fulfillment-channel (Amazon|Merchant),
+sales-channel, order-channel (empty), ship-service-level (the service level category, as the
+XML's ShipServiceLevel), product-name, sku, asin, item-status, quantity, currency, item-price,
+item-tax, shipping-price, shipping-tax, gift-wrap-price, gift-wrap-tax (line totals),
+item-promotion-discount, ship-promotion-discount (negative, as in the XML), ship-city,
+ship-state, ship-postal-code, ship-country, promotion-ids (comma-separated), is-business-order,
+purchase-order-number, price-designation (BusinessPrice for business orders).
+
 `_GET_ORDERS_DATA_` — the scheduled XML order report: AmazonEnvelope, MessageType OrderReport,
 valid against OrderReport.xsd: merchant-fulfilled (MFN) orders whose payment cleared in
 [start, end] and that are not canceled, with BillingData, FulfillmentData, Item
@@ -49,6 +61,7 @@ from .settlement import REPORT_TYPE as SETTLEMENT_V2
 from .settlement import commission
 
 FLAT_ORDERS = "_GET_FLAT_FILE_ORDERS_DATA_"
+FLAT_ALL_ORDERS = "_GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_"
 XML_ALL_ORDERS = "_GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_"
 XML_ORDERS = "_GET_ORDERS_DATA_"
 AFN_INVENTORY = "_GET_AFN_INVENTORY_DATA_"
@@ -57,6 +70,7 @@ LISTINGS_ALL = "_GET_MERCHANT_LISTINGS_ALL_DATA_"
 # report type -> (content type, requestable)
 REPORT_TYPES = {
     FLAT_ORDERS: ("text/plain", True),
+    FLAT_ALL_ORDERS: ("text/plain", True),
     XML_ALL_ORDERS: ("text/xml", True),
     XML_ORDERS: ("text/xml", False),
     AFN_INVENTORY: ("text/plain", True),
@@ -108,6 +122,40 @@ FLAT_ORDER_COLUMNS = (
     "is-business-order",
     "purchase-order-number",
 )
+#: Amazon's columns of the flat all-orders reports (by last update / by order date)
+FLAT_ALL_ORDER_COLUMNS = (
+    "amazon-order-id",
+    "merchant-order-id",
+    "purchase-date",
+    "last-updated-date",
+    "order-status",
+    "fulfillment-channel",
+    "sales-channel",
+    "order-channel",
+    "ship-service-level",
+    "product-name",
+    "sku",
+    "asin",
+    "item-status",
+    "quantity",
+    "currency",
+    "item-price",
+    "item-tax",
+    "shipping-price",
+    "shipping-tax",
+    "gift-wrap-price",
+    "gift-wrap-tax",
+    "item-promotion-discount",
+    "ship-promotion-discount",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "promotion-ids",
+    "is-business-order",
+    "purchase-order-number",
+    "price-designation",
+)
 AFN_COLUMNS = (
     "seller-sku",
     "fulfillment-channel-sku",
@@ -150,7 +198,7 @@ def select_orders(
     """The orders a report of that type covers for the period, sorted stably."""
     if report_type == FLAT_ORDERS:
         chosen = [o for o in orders if _paid(o) and _in(o["purchase_date"], start, end)]
-    elif report_type == XML_ALL_ORDERS:
+    elif report_type in (XML_ALL_ORDERS, FLAT_ALL_ORDERS):
         chosen = [o for o in orders if _in(o["last_update_date"], start, end)]
     elif report_type == XML_ORDERS:
         chosen = [
@@ -337,6 +385,52 @@ def xml_all_orders(orders: list[dict], merchant_id: str) -> bytes:
                 _sub(promotion, "ShipPromotionDiscount", _neg(item.get("shipping_discount")))
                 _sub(promotion, "ItemPromotionDiscount", _neg(item.get("promotion_discount")))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def flat_all_orders(orders: list[dict]) -> str:
+    """`_GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_` body for already selected orders: the
+    XML all-orders report's content in Amazon's flat columns."""
+    lines = ["\t".join(FLAT_ALL_ORDER_COLUMNS)]
+    for order in orders:
+        addr = order.get("shipping_address") or {}
+        business = bool(order.get("is_business_order"))
+        for item in order["items"]:
+            row = {
+                "amazon-order-id": order["amazon_order_id"],
+                "merchant-order-id": merchant_order_id(order),
+                "purchase-date": order["purchase_date"],
+                "last-updated-date": order["last_update_date"],
+                "order-status": _report_status(order),
+                "fulfillment-channel": (
+                    "Amazon" if order["fulfillment_channel"] == "AFN" else "Merchant"
+                ),
+                "sales-channel": order.get("sales_channel"),
+                "ship-service-level": order.get("shipment_service_level_category"),
+                "product-name": item.get("title"),
+                "sku": item["seller_sku"],
+                "asin": item["asin"],
+                "item-status": _item_status(order, item),
+                "quantity": item["quantity_ordered"],
+                "currency": order["currency"],
+                "item-price": item.get("item_price") or "0.00",
+                "item-tax": item.get("item_tax") or "0.00",
+                "shipping-price": item.get("shipping_price") or "0.00",
+                "shipping-tax": item.get("shipping_tax") or "0.00",
+                "gift-wrap-price": item.get("gift_wrap_price") or "0.00",
+                "gift-wrap-tax": item.get("gift_wrap_tax") or "0.00",
+                "item-promotion-discount": _neg(item.get("promotion_discount")),
+                "ship-promotion-discount": _neg(item.get("shipping_discount")),
+                "ship-city": addr.get("city"),
+                "ship-state": addr.get("state_or_region"),
+                "ship-postal-code": addr.get("postal_code"),
+                "ship-country": addr.get("country_code"),
+                "promotion-ids": ",".join(item.get("promotion_ids") or []),
+                "is-business-order": business,
+                "purchase-order-number": order.get("purchase_order_number") if business else None,
+                "price-designation": "BusinessPrice" if business else None,
+            }
+            lines.append("\t".join(_clean(row.get(c)) for c in FLAT_ALL_ORDER_COLUMNS))
+    return "\n".join(lines) + "\n"
 
 
 def _session_id(order_id: str) -> str:
@@ -530,6 +624,8 @@ def render_report(
     chosen = select_orders(report_type, orders or [], start, end)
     if report_type == FLAT_ORDERS:
         return flat_file_orders(chosen).encode(), "text/plain", len(chosen)
+    if report_type == FLAT_ALL_ORDERS:
+        return flat_all_orders(chosen).encode(), "text/plain", len(chosen)
     if report_type == XML_ALL_ORDERS:
         return xml_all_orders(chosen, merchant_id), "text/xml", len(chosen)
     if report_type == XML_ORDERS:

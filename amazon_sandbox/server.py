@@ -32,10 +32,12 @@ MAX_BODY = 50 * 1024 * 1024
 # in import order (which is also the order of their tick hooks: orders move before reports).
 HANDLER_MODULES = (
     "amazon_sandbox.feeds",
+    "amazon_sandbox.api_spapi_feeds",  # SP-API feeds tick right after MWS feeds, before orders
     "amazon_sandbox.sellers",
     "amazon_sandbox.api_orders",
     "amazon_sandbox.api_reports",
     "amazon_sandbox.api_spapi",
+    "amazon_sandbox.api_spapi_reports",
 )
 # Used later (by the HTTP handler, by feed processing): imported at start-up too.
 SUPPORT_MODULES = ("amazon_sandbox.feed_orders", "amazon_sandbox.admin", "amazon_sandbox.web")

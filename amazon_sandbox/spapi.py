@@ -2,8 +2,10 @@
 
 Handlers register with `@route("GET", "/orders/2026-01-01/orders/{orderId}",
 operation="getOrder", model="orders_2026-01-01.json", rate="0.5", burst=30)` and receive an
-`SpRequest` (seller, sandbox time, query values, path parameters); they return a JSON-able
-dict, or raise `SpError`. The frame (`handle`) does what Amazon's gateway does around them:
+`SpRequest` (seller, sandbox time, query values, path parameters, JSON body); they return a
+JSON-able dict (status 200), a `(status, dict)` pair (201, 202), or None (200 with an empty
+body, for the operations whose model gives no response schema), or raise `SpError`. The frame
+(`handle`) does what Amazon's gateway does around them:
 
 1. routing by method and path (404 `NotFound` for a path no route knows);
 2. the clock ticks, then Login with Amazon: `x-amz-access-token` must be a token the sandbox
@@ -17,6 +19,9 @@ dict, or raise `SpError`. The frame (`handle`) does what Amazon's gateway does a
 Every answer carries `x-amzn-RequestId` and, once the operation is known,
 `x-amzn-RateLimit-Limit` (the operation's rate). Errors are `{"errors": [{code, message,
 details?}]}`.
+
+Pre-signed document URLs (`/sp-documents/…`, `spapi_documents`) are not SP-API calls: no
+access token, no throttling; they answer like S3.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ from .throttle import Limit
 log = logging.getLogger("amazon_sandbox")
 
 #: paths under these prefixes belong to the SP-API face (MWS paths are capitalised)
-PREFIXES = ("/orders/", "/sellers/")
+PREFIXES = ("/orders/", "/sellers/", "/feeds/", "/reports/")
+#: the pre-signed document URLs (feed uploads, feed results, report documents)
+DOCUMENTS_PREFIX = "/sp-documents/"
 #: where the models are looked for when --spapi-models is not given
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "shared/amazon/sp-api/models"
 
@@ -98,6 +105,32 @@ class SpRequest:
             out.extend(v.strip() for v in value.split(",") if v.strip())
         return out
 
+    def json(self) -> dict:
+        """The JSON object of the request body (415 for another content type, 400
+        InvalidInput for a body that is not a JSON object)."""
+        content_type = self.headers.get("content-type", "")
+        if content_type and "json" not in content_type.lower():
+            raise SpError(
+                415,
+                "UnsupportedMediaType",
+                "The request's Content-Type header is invalid.",
+                f"Expected application/json, got {content_type}.",
+            )
+        try:
+            data = json.loads(self.body.decode("utf-8") or "null")
+        except (UnicodeDecodeError, ValueError):
+            raise invalid_input("The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise invalid_input("The request body must be a JSON object.")
+        return data
+
+    def base_url(self) -> str:
+        """The sandbox's own URL as the caller reached it (for pre-signed URLs)."""
+        host = self.headers.get("host")
+        if not host:
+            host = f"{self.state.config.host}:{self.state.config.port}"
+        return f"http://{host}"
+
 
 @dataclass
 class Route:
@@ -108,7 +141,7 @@ class Route:
     model: str
     default_rate: str
     default_burst: int
-    handler: Callable[[SpRequest], dict]
+    handler: Callable[[SpRequest], object]
     rate: str = ""
     burst: int = 0
     source: str = "default"
@@ -127,7 +160,7 @@ def _compile(template: str) -> re.Pattern:
 def route(method: str, template: str, *, operation: str, model: str, rate: str, burst: int):
     """Register an SP-API operation. rate/burst: the defaults used without the models."""
 
-    def decorate(fn: Callable[[SpRequest], dict]):
+    def decorate(fn: Callable[[SpRequest], object]):
         ROUTES.append(
             Route(
                 method, template, _compile(template), operation, model, rate, burst, fn, rate, burst
@@ -139,8 +172,8 @@ def route(method: str, template: str, *, operation: str, model: str, rate: str, 
 
 
 def owns(path: str) -> bool:
-    """Whether a request path is for the SP-API face."""
-    return path.startswith(PREFIXES) or path == lwa.TOKEN_PATH
+    """Whether a request path is for the SP-API face (or one of its document URLs)."""
+    return path.startswith(PREFIXES) or path.startswith(DOCUMENTS_PREFIX) or path == lwa.TOKEN_PATH
 
 
 # ---- usage plans from the models ----------------------------------------------------------
@@ -244,6 +277,10 @@ def handle(
                 {"error": "server_error", "error_description": "Internal error"},
                 {"x-amzn-RequestId": request_id},
             )
+    if path.startswith(DOCUMENTS_PREFIX):
+        from . import spapi_documents
+
+        return spapi_documents.handle_url(state, method, path, query, body, headers, request_id)
     out_headers = {"x-amzn-RequestId": request_id}
     try:
         return _dispatch(state, method, path, query, body, headers, request_id, out_headers)
@@ -280,7 +317,7 @@ def _dispatch(state, method, path, query, body, headers, request_id, out_headers
     if seller is None:
         raise SpError(403, "Unauthorized", UNAUTHORIZED, why or lwa.INVALID)
     parsed = parse_query(query)
-    paged = bool(parsed.get("paginationToken"))
+    paged = bool(parsed.get("paginationToken") or parsed.get("nextToken"))
     sandbox_ts = state.clock.timestamp()
     fired = state.faults.take(seller.seller_id, r.operation, BEFORE, sandbox_ts, paged=paged)
     for fault in fired:
@@ -295,7 +332,8 @@ def _dispatch(state, method, path, query, body, headers, request_id, out_headers
         if fault.kind == "unavailable":
             raise SpError(503, "ServiceUnavailable", "Service is unavailable. Try again later.")
         if fault.kind == "next_token_corrupted":
-            raise invalid_input("Invalid paginationToken.", "The pagination token is corrupted.")
+            name = "nextToken" if parsed.get("nextToken") else "paginationToken"
+            raise invalid_input(f"Invalid {name}.", "The pagination token is corrupted.")
     decision = state.throttle.check(seller.seller_id, r.operation, sandbox_ts, r.operation)
     if not decision.allowed:
         raise SpError(429, "QuotaExceeded", QUOTA_MESSAGE)
@@ -312,7 +350,13 @@ def _dispatch(state, method, path, query, body, headers, request_id, out_headers
     )
     with state.store.tx():
         data = r.handler(req)
-    response = _json(200, data, out_headers)
+    status = 200
+    if isinstance(data, tuple):
+        status, data = data
+    if data is None:
+        response = Response(b"", status, "application/json", dict(out_headers))
+    else:
+        response = _json(status, data, out_headers)
     for fault in state.faults.take(seller.seller_id, r.operation, AFTER, sandbox_ts, paged=paged):
         if fault.kind == "malformed":
             cut = max(1, len(response.body) // 2)

@@ -5,6 +5,9 @@
     box.feeds(creds).submit_feed(...)            # python-amazon-mws clients aimed at the box
     box.advance(400)                             # move the sandbox clock
     box.spapi(creds, "/orders/2026-01-01/orders", {"createdAfter": "2024-01-01T00:00:00Z"})
+    feed_id = box.sp_submit_feed(creds, "POST_ORDER_FULFILLMENT_DATA", xml)  # Feeds API
+    box.advance(400)
+    box.sp_feed_result(creds, feed_id)           # the processing report, gunzipped if need be
     box.stop()
 
 `Creds` carries the MWS keys and the seller's SP-API (Login with Amazon) credentials, which the
@@ -178,14 +181,89 @@ class Sandbox:
         *,
         method: str = "GET",
         token: str | None = None,
+        json=None,
     ) -> requests.Response:
-        """One SP-API call with an access token (a new one for creds unless given)."""
+        """One SP-API call with an access token (a new one for creds unless given); `json` is
+        the request body (createFeed, createReport…)."""
         if token is None and creds is not None:
             token = self.access_token(creds)
         headers = {"accept": "application/json"}
         if token is not None:
             headers["x-amz-access-token"] = token
-        return requests.request(method, self.url + path, params=params, headers=headers, timeout=30)
+        return requests.request(
+            method, self.url + path, params=params, headers=headers, json=json, timeout=30
+        )
+
+    # ---- SP-API documents (Feeds and Reports APIs) -----------------------------------------
+    def expire_document_urls(self, creds: Creds) -> dict:
+        """Every pre-signed document URL of the seller expires now."""
+        return self.admin("POST", f"/admin/sellers/{creds.seller_id}/documents/expire-urls", {})
+
+    def document_compression(
+        self, creds: Creds, mode: str | None = None, next: str | None = None
+    ) -> dict:
+        """Compression of the seller's next documents: mode "alternate" | "gzip" | "plain",
+        and/or next "gzip" | "plain" for the next one only."""
+        data = {key: value for key, value in (("mode", mode), ("next", next)) if value}
+        return self.admin("POST", f"/admin/sellers/{creds.seller_id}/documents/compression", data)
+
+    @staticmethod
+    def download(url: str, compression: str | None = None) -> bytes:
+        """GET a pre-signed document URL (no token); gunzipped when compression is GZIP."""
+        import gzip
+
+        resp = requests.get(url, timeout=30)
+        assert resp.status_code == 200, (resp.status_code, resp.text)
+        return gzip.decompress(resp.content) if compression == "GZIP" else resp.content
+
+    def sp_submit_feed(
+        self,
+        creds: Creds,
+        feed_type: str,
+        data: bytes | str,
+        *,
+        content_type: str = "text/xml; charset=UTF-8",
+        token: str | None = None,
+    ) -> str:
+        """createFeedDocument, the upload to its URL, createFeed: the feedId."""
+        token = token or self.access_token(creds)
+        body = data.encode() if isinstance(data, str) else data
+        resp = self.spapi(
+            creds,
+            "/feeds/2021-06-30/documents",
+            method="POST",
+            token=token,
+            json={"contentType": content_type},
+        )
+        assert resp.status_code == 201, (resp.status_code, resp.text)
+        document = resp.json()
+        put = requests.put(
+            document["url"], data=body, headers={"Content-Type": content_type}, timeout=30
+        )
+        assert put.status_code == 200, (put.status_code, put.text)
+        resp = self.spapi(
+            creds,
+            "/feeds/2021-06-30/feeds",
+            method="POST",
+            token=token,
+            json={
+                "feedType": feed_type,
+                "marketplaceIds": [creds.marketplace_id],
+                "inputFeedDocumentId": document["feedDocumentId"],
+            },
+        )
+        assert resp.status_code == 202, (resp.status_code, resp.text)
+        return resp.json()["feedId"]
+
+    def sp_feed_result(self, creds: Creds, feed_id: str, token: str | None = None) -> bytes:
+        """The result document of a finished SP-API feed (getFeed, getFeedDocument, download)."""
+        token = token or self.access_token(creds)
+        feed = self.spapi(creds, f"/feeds/2021-06-30/feeds/{feed_id}", token=token).json()
+        assert feed.get("resultFeedDocumentId"), feed
+        document = self.spapi(
+            creds, f"/feeds/2021-06-30/documents/{feed['resultFeedDocumentId']}", token=token
+        ).json()
+        return self.download(document["url"], document.get("compressionAlgorithm"))
 
     def revoke(self, creds: Creds, revoked: bool = True) -> dict:
         """Revoke (or restore) the seller's refresh token."""

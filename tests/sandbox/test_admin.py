@@ -13,6 +13,8 @@ HANDLER_MODULES = [
     "amazon_sandbox.api_orders",
     "amazon_sandbox.api_reports",
     "amazon_sandbox.api_spapi",
+    "amazon_sandbox.api_spapi_feeds",
+    "amazon_sandbox.api_spapi_reports",
     "amazon_sandbox.feeds",
     "amazon_sandbox.sellers",
 ]

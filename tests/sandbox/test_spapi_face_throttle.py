@@ -21,7 +21,27 @@ DEFAULTS = {
     "searchOrders": {"rate": "0.0056", "burst": 20},
     "getOrder": {"rate": "0.5", "burst": 30},
     "getMarketplaceParticipations": {"rate": "0.016", "burst": 15},
+    # Feeds API 2021-06-30
+    "createFeedDocument": {"rate": "0.5", "burst": 15},
+    "createFeed": {"rate": "0.0083", "burst": 15},
+    "getFeed": {"rate": "2", "burst": 15},
+    "getFeeds": {"rate": "0.0222", "burst": 10},
+    "getFeedDocument": {"rate": "0.0222", "burst": 10},
+    "cancelFeed": {"rate": "2", "burst": 15},
+    # Reports API 2021-06-30
+    "createReport": {"rate": "0.0167", "burst": 15},
+    "getReports": {"rate": "0.0222", "burst": 10},
+    "getReport": {"rate": "2", "burst": 15},
+    "getReportDocument": {"rate": "0.0167", "burst": 15},
+    "cancelReport": {"rate": "0.0222", "burst": 10},
+    "getReportSchedules": {"rate": "0.0222", "burst": 10},
 }
+MODELS = (
+    "orders_2026-01-01.json",
+    "sellers.json",
+    "feeds_2021-06-30.json",
+    "reports_2021-06-30.json",
+)
 
 
 def mine(box, creds):
@@ -104,7 +124,7 @@ def test_limits_are_read_from_the_models(sandbox, spapi_models):
     health = sandbox.admin("GET", "/admin/health")
     assert health["spapi_models"] == str(spapi_models)
     plans = {}
-    for model in ("orders_2026-01-01.json", "sellers.json"):
+    for model in MODELS:
         data = json.loads((spapi_models / model).read_text())
         for item in data["paths"].values():
             for op in item.values():
