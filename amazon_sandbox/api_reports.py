@@ -4,10 +4,12 @@ GetReport, UpdateReportAcknowledgements, ManageReportSchedule, GetReportSchedule
 GetReportScheduleCount; report processing and scheduled reports on the sandbox clock.
 
 Requestable types: `_GET_FLAT_FILE_ORDERS_DATA_`, `_GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_`,
-`_GET_AFN_INVENTORY_DATA_`, `_GET_MERCHANT_LISTINGS_ALL_DATA_` (every SKU with its ASIN and
-status). `_GET_ORDERS_DATA_` can only be scheduled (ManageReportSchedule)
-and `_GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2_` is scheduled by the sandbox itself: asking
-RequestReport for them is InvalidParameterValue ("not requestable").
+`_GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_`, `_GET_AFN_INVENTORY_DATA_`,
+`_GET_MERCHANT_LISTINGS_ALL_DATA_` (every SKU with its ASIN and status). `_GET_ORDERS_DATA_`
+can only be scheduled (ManageReportSchedule) and `_GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2_`
+is scheduled by the sandbox itself: asking RequestReport for them is InvalidParameterValue
+("not requestable"). The SP-API face's Reports API (`api_spapi_reports`) requests and lists
+reports in the same tables.
 
 Processing (sandbox time): `_SUBMITTED_`, then `_IN_PROGRESS_` `REPORT_START_SECONDS` (10 s)
 after submission, then `_DONE_` (with a GeneratedReportId) or `_DONE_NO_DATA_` (nothing
