@@ -14,6 +14,12 @@ from .common import AmazonCase
 class TestOrderFeeds(AmazonCase):
     """Acknowledgements, shipments, seller cancellations and refunds reach the sandbox."""
 
+    # what the API names (the SP-API variant of this class sets its own)
+    submit_operation = "SubmitFeed"
+    fulfillment_feed_type = "_POST_ORDER_FULFILLMENT_DATA_"
+    unreadable_code = "MalformedResponse"
+    feeds_admin = ("feeds", "feed_id", "feed_type")  # the sandbox's list of the API's feeds
+
     def setUp(self):
         super().setUp()
         self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "True")
@@ -326,10 +332,11 @@ class TestOrderFeeds(AmazonCase):
         seller = self.creds.seller_id
 
         def on_amazon():
+            path, id_key, type_key = self.feeds_admin
             return [
-                f["feed_id"]
-                for f in self.sandbox.admin("GET", f"/admin/sellers/{seller}/feeds")
-                if f["feed_type"] == "_POST_ORDER_FULFILLMENT_DATA_"
+                int(f[id_key])
+                for f in self.sandbox.admin("GET", f"/admin/sellers/{seller}/{path}")
+                if f[type_key] == self.fulfillment_feed_type
             ]
 
         def retry():
@@ -343,10 +350,10 @@ class TestOrderFeeds(AmazonCase):
 
         # 1. Amazon takes the feed, but its answer cannot be read
         first = ship(orders[0])
-        self.sandbox.fault(self.creds, "malformed", count=1, operation="SubmitFeed")
+        self.sandbox.fault(self.creds, "malformed", count=1, operation=self.submit_operation)
         first._submit()
         self.assertEqual(first.state, "draft")
-        self.assertIn("MalformedResponse", first.error_message)
+        self.assertIn(self.unreadable_code, first.error_message)
         self.assertTrue(first.sent_unanswered_at)
         self.assertEqual(len(on_amazon()), 1)
         retry()
@@ -375,7 +382,7 @@ class TestOrderFeeds(AmazonCase):
 
         # 3. the attempt never reached Amazon: nothing to find, sent again
         third = ship(orders[2])
-        self.sandbox.fault(self.creds, "internal_error", count=1, operation="SubmitFeed")
+        self.sandbox.fault(self.creds, "internal_error", count=1, operation=self.submit_operation)
         third._submit()
         self.assertEqual((third.state, len(on_amazon())), ("draft", 2))
         retry()

@@ -7,6 +7,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 
 from ..lib import spapi_api
+from .test_order_feeds import TestOrderFeeds
 from .test_order_import import IMPORTABLE, OrderCase
 
 
@@ -124,3 +125,36 @@ class TestSpApiOrders(OrderCase):
         self.assertTrue(
             datetime.now(timezone.utc).replace(tzinfo=None) >= self.account.last_sync_at
         )
+
+
+def spapi_account(create_account):
+    """``create_account`` of a test class, on SP-API (the sandbox's LWA credentials)."""
+
+    def create(cls, creds, **values):
+        return create_account.__func__(
+            cls,
+            creds,
+            amazon_api="spapi",
+            access_key=False,
+            secret_key=False,
+            lwa_client_id=creds.client_id,
+            lwa_client_secret=creds.client_secret,
+            lwa_refresh_token=creds.refresh_token,
+            **values,
+        )
+
+    return classmethod(create)
+
+
+@tagged("post_install", "-at_install")
+class TestOrderFeedsSpApi(TestOrderFeeds):
+    """Every order feed scenario (acknowledgements, shipments, partial shipments, seller
+    cancellations, refunds, a lost answer) again on an SP-API account: the same XML documents
+    through the Feeds API."""
+
+    allow_inherited_tests_method = True  # the scenarios of TestOrderFeeds, run again here
+    create_account = spapi_account(TestOrderFeeds.create_account)
+    submit_operation = "createFeed"
+    fulfillment_feed_type = "POST_ORDER_FULFILLMENT_DATA"
+    unreadable_code = "UnreadableResponse"
+    feeds_admin = ("sp-feeds", "feedId", "feedType")
