@@ -303,6 +303,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         log.debug("%s - %s", self.address_string(), format % args)
 
+    def date_time_string(self, timestamp=None):
+        """The HTTP Date header on the sandbox clock: SP-API clients (which have no
+        x-mws-timestamp) follow the server's time from it, as quotas are counted on it."""
+        return super().date_time_string(
+            self.state.clock.timestamp() if timestamp is None else timestamp
+        )
+
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)

@@ -4,9 +4,11 @@ Implemented here: the connection test (Sellers API getMarketplaceParticipations)
 reads (Orders API v2026-01-01 searchOrders with the items, buyer, recipient, fulfillment and
 proceeds included; getOrder) and the order feeds (Feeds API: createFeedDocument, upload to the
 pre-signed URL — made again when it expired —, createFeed, getFeed(s), getFeedDocument; the XML
-acknowledgement, fulfillment and payment adjustment documents Amazon still takes). Reports and
-the catalog over SP-API come next: :meth:`SpApi.supports` says which capability groups an
-account on this API can use, and the account's cycle leaves the others out (``amazon_sync``).
+acknowledgement, fulfillment and payment adjustment documents Amazon still takes) and the
+reports (Reports API: FBA stock, the listings read-back, the all-orders XML report, the
+scheduled V2 settlements). The catalog over SP-API (Listings Items API, JSON_LISTINGS_FEED)
+comes next: :meth:`SpApi.supports` says which capability groups an account on this API can
+use, and the account's cycle leaves the others out (``amazon_sync``).
 
 Quotas are Amazon's token buckets per operation (rate and burst from each operation's usage
 plan in Amazon's models), counted on the account like MWS's.
@@ -169,7 +171,7 @@ class SpApi(api.AmazonApi):
     quotas = SPAPI_QUOTAS
     operations = OPERATIONS
     credential_fields = CREDENTIALS
-    capability_groups = frozenset({"sellers", "orders", "order_feeds"})
+    capability_groups = frozenset({"sellers", "orders", "order_feeds", "reports"})
 
     def __init__(self, transport, gate, *, seller_id, marketplaces):
         self.transport = transport

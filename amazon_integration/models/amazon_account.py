@@ -168,9 +168,9 @@ class AmazonAccount(models.Model):
         tracking=True,
         help="The API this account talks to Amazon through. Amazon retired MWS in 2024: a "
         "seller connects today through the Selling Partner API (SP-API). In this version "
-        "SP-API covers the connection test, the order import and the order feeds "
-        "(acknowledgements, shipments, cancellations, refunds); reports (FBA stock, the "
-        "listings read-back, settlements) and the catalog still need MWS.",
+        "SP-API covers the connection test, the order import, the order feeds "
+        "(acknowledgements, shipments, cancellations, refunds), FBA stock, the listings "
+        "read-back and settlements; the catalog still needs MWS.",
     )
     endpoint = fields.Char(compute="_compute_endpoint", string="Endpoint")
     marketplace_id = fields.Many2one(

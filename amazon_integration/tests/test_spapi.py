@@ -7,6 +7,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 
 from ..lib import spapi_api
+from .test_fba import TestFbaStock
 from .test_order_feeds import TestOrderFeeds
 from .test_order_import import IMPORTABLE, OrderCase
 
@@ -121,7 +122,9 @@ class TestSpApiOrders(OrderCase):
             .search([("account_id", "=", self.account.id)])
             .mapped("operation")
         )
-        self.assertFalse(operations - {"searchOrders", "getOrder", "LwaToken"}, operations)
+        self.assertFalse(
+            operations - {"searchOrders", "getOrder", "getReports", "LwaToken"}, operations
+        )
         self.assertTrue(
             datetime.now(timezone.utc).replace(tzinfo=None) >= self.account.last_sync_at
         )
@@ -158,3 +161,11 @@ class TestOrderFeedsSpApi(TestOrderFeeds):
     fulfillment_feed_type = "POST_ORDER_FULFILLMENT_DATA"
     unreadable_code = "UnreadableResponse"
     feeds_admin = ("sp-feeds", "feedId", "feedType")
+
+
+@tagged("post_install", "-at_install")
+class TestFbaStockSpApi(TestFbaStock):
+    """FBA stock through the Reports API (GET_AFN_INVENTORY_DATA)."""
+
+    allow_inherited_tests_method = True
+    create_account = spapi_account(TestFbaStock.create_account)
