@@ -114,8 +114,9 @@ XML_CONTENT_TYPE = "text/xml; charset=UTF-8"
 REPORT_STATES = {**FEED_STATES, "CANCELLED": api.DONE_NO_DATA}
 #: the credentials an account on this API needs (all of them required)
 CREDENTIALS = ("lwa_client_id", "lwa_client_secret", "lwa_refresh_token")
-#: the order reads are paged at Amazon's maximum
+#: the order reads and the report lists are paged at Amazon's maximum
 PAGE_SIZE = 100
+REPORT_PAGE_SIZE = 100
 
 #: SP-API's regional endpoints, and the region of each marketplace
 REGION_ENDPOINTS = {
@@ -230,6 +231,10 @@ class SpApi(api.AmazonApi):
         try:
             reply = self.transport.call(operation, method, path, params=params, json_body=json_body)
         except AmazonCallError as error:
+            paged = bool(params) and ("nextToken" in params or "paginationToken" in params)
+            if paged and error.http_status == 400:
+                # Amazon refuses a page token it no longer knows: list again from the start
+                error.kind, error.code = api.RESTART_PAGING, "NextTokenCorrupted"
             self.gate.failed(capability, operation, error)
             raise
         self.gate.replied(capability, operation, reply)
@@ -526,7 +531,7 @@ class _Reports(_Part, api.Reports):
         params = {
             "reportTypes": [self._type(kind)],
             "processingStatuses": ["DONE"],
-            "pageSize": 100,
+            "pageSize": REPORT_PAGE_SIZE,
         }
         if since:
             params["createdSince"] = _iso(since)

@@ -512,9 +512,19 @@ class TestSettlementReconcile(TransactionCase):
 class TestSettlementDownload(AmazonCase):
     """Settlement reports from the sandbox: listed, downloaded once, stored, reconciled."""
 
+    # what the API names (the SP-API variant of this class sets its own)
+    download_operation = "GetReport"
+    list_operation = "GetReportList"
+    next_operation = "GetReportListByNextToken"
+    page_size = (mws_api, "REPORT_PAGE_SIZE")
+
     def setUp(self):
         super().setUp()
         self.seller = self.creds.seller_id
+
+    def stored_id(self, report_id):
+        """What the account stores for a report the sandbox settled (MWS: its id)."""
+        return report_id
 
     def sandbox_now(self):
         clock = self.sandbox.admin("GET", "/admin/clock")
@@ -594,7 +604,7 @@ class TestSettlementDownload(AmazonCase):
         self.assertEqual(errors, [])
         settlement = self.account.settlement_ids
         self.assertEqual(len(settlement), 1)
-        self.assertEqual(settlement.report_id, report_id)
+        self.assertEqual(settlement.report_id, self.stored_id(report_id))
         self.assertEqual(len(settlement.settlement_id), 11)
         self.assertEqual(settlement.currency_id.name, "USD")
         self.assertTrue(settlement.line_ids)
@@ -622,27 +632,29 @@ class TestSettlementDownload(AmazonCase):
         self.assertTrue(others)
         self.assertEqual(set(others.mapped("state")), {"unmatched"})
 
-        downloads = self.calls("GetReport")
+        downloads = self.calls(self.download_operation)
         self.assertEqual(downloads, 1)
-        listings = self.calls("GetReportList")
+        listings = self.calls(self.list_operation)
         self.assertEqual(self.account._settlement_step(), [])
-        self.assertEqual(self.calls("GetReportList"), listings, "listed hourly at most")
+        self.assertEqual(self.calls(self.list_operation), listings, "listed hourly at most")
         self.assertEqual(self.account._settlement_step(force=True), [])
-        self.assertEqual(self.calls("GetReportList"), listings + 1)
+        self.assertEqual(self.calls(self.list_operation), listings + 1)
         self.assertEqual(len(self.account.settlement_ids), 1, "nothing imported twice")
-        self.assertEqual(self.calls("GetReport"), 1, "a known report is not downloaded again")
+        self.assertEqual(
+            self.calls(self.download_operation), 1, "a known report is not downloaded again"
+        )
 
         # a new period: only the new report is downloaded
         second = self.ship_new_orders(2, seed=42)
         self.account.settlement_next_check = False  # the hour has passed
         self.assertEqual(self.account._settlement_step(), [])
         self.assertEqual(len(self.account.settlement_ids), 2)
-        self.assertIn(second, self.account.settlement_ids.mapped("report_id"))
-        self.assertEqual(self.calls("GetReport"), 2)
+        self.assertIn(self.stored_id(second), self.account.settlement_ids.mapped("report_id"))
+        self.assertEqual(self.calls(self.download_operation), 2)
 
     def test_malformed_download_then_retry(self):
         self.ship_new_orders(3, seed=43)
-        self.sandbox.fault(self.creds, "malformed", operation="GetReport", count=1)
+        self.sandbox.fault(self.creds, "malformed", operation=self.download_operation, count=1)
         errors = self.account._settlement_step()
         settlement = self.account.settlement_ids
         self.assertEqual(len(settlement), 1)
@@ -666,12 +678,12 @@ class TestSettlementDownload(AmazonCase):
         self.ship_new_orders(2, seed=44)
         bucket = self.env["amazon.quota.bucket"]
         for _i in range(20):
-            if bucket._acquire(self.account, "GetReportList"):
+            if bucket._acquire(self.account, self.list_operation):
                 break
         self.assertEqual(self.account._settlement_step(), [])
         self.assertFalse(self.account.settlement_ids)
         self.assertFalse(self.account.settlement_checkpoint)
-        self.assertEqual(self.calls("GetReportList"), 0, "nothing sent")
+        self.assertEqual(self.calls(self.list_operation), 0, "nothing sent")
         self.assertFalse(self.account.settlement_next_check, "tried again on the next run")
 
     def test_paging_and_restart_after_corrupted_token(self):
@@ -679,13 +691,17 @@ class TestSettlementDownload(AmazonCase):
         second = self.ship_new_orders(2, seed=46)
         self.sandbox.fault(self.creds, "next_token_corrupted", count=1)
         self.account.settlement_auto_reconcile = False
-        with patch.object(mws_api, "REPORT_PAGE_SIZE", 1):
+        with patch.object(*self.page_size, 1):
             self.assertEqual(self.account._settlement_step(), [])
         self.assertEqual(
-            sorted(self.account.settlement_ids.mapped("report_id")), sorted([first, second])
+            sorted(self.account.settlement_ids.mapped("report_id")),
+            sorted([self.stored_id(first), self.stored_id(second)]),
         )
         self.assertEqual(set(self.account.settlement_ids.mapped("state")), {"imported"})
         self.assertFalse(self.account.settlement_ids.move_id)
-        self.assertEqual(self.calls("GetReportList"), 2, "listed again from the start")
-        self.assertEqual(self.calls("GetReportListByNextToken"), 2)
-        self.assertEqual(self.calls("GetReport"), 2)
+        if self.next_operation == self.list_operation:  # one operation for both (SP-API)
+            self.assertEqual(self.calls(self.list_operation), 4, "listed again from the start")
+        else:
+            self.assertEqual(self.calls(self.list_operation), 2, "listed again from the start")
+            self.assertEqual(self.calls(self.next_operation), 2)
+        self.assertEqual(self.calls(self.download_operation), 2)

@@ -10,6 +10,7 @@ from ..lib import spapi_api
 from .test_fba import TestFbaStock
 from .test_order_feeds import TestOrderFeeds
 from .test_order_import import IMPORTABLE, OrderCase
+from .test_settlement import TestSettlementDownload
 
 
 @tagged("post_install", "-at_install")
@@ -169,3 +170,39 @@ class TestFbaStockSpApi(TestFbaStock):
 
     allow_inherited_tests_method = True
     create_account = spapi_account(TestFbaStock.create_account)
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementDownloadSpApi(TestSettlementDownload):
+    """Settlements listed with getReports (Amazon schedules them), downloaded through
+    getReportDocument, reconciled as on MWS."""
+
+    allow_inherited_tests_method = True
+    create_account = spapi_account(TestSettlementDownload.create_account)
+    download_operation = "getReportDocument"
+    list_operation = "getReports"
+    next_operation = "getReports"
+    page_size = (spapi_api, "REPORT_PAGE_SIZE")
+
+    def stored_id(self, report_id):
+        """SP-API gives the report's document id."""
+        documents = self.sandbox.admin("GET", f"/admin/sellers/{self.seller}/documents")
+        [found] = [d for d in documents["documents"] if d["report_id"] == report_id]
+        return found["document_id"]
+
+    def test_malformed_download_then_retry(self):
+        """On SP-API the malformed answer is getReportDocument's (the document's address):
+        nothing is stored, the run reports it, the next run downloads and books it."""
+        self.ship_new_orders(3, seed=43)
+        self.sandbox.fault(self.creds, "malformed", operation=self.download_operation, count=1)
+        errors = self.account._settlement_step()
+        self.assertEqual(len(errors), 1)
+        self.assertIn("Settlement report", errors[0])
+        self.assertFalse(self.account.settlement_ids, "nothing half-written")
+        self.assertFalse(self.account.settlement_checkpoint, "the checkpoint did not move")
+        self.account.settlement_next_check = False
+        self.assertEqual(self.account._settlement_step(), [])
+        settlement = self.account.settlement_ids
+        self.assertEqual(len(settlement), 1)
+        self.assertIn(settlement.state, ("partial", "reconciled"))
+        self.assertTrue(settlement.move_id)
