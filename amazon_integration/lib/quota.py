@@ -24,9 +24,11 @@ __all__ = [
     "Limit",
     "QuotaTable",
     "acquire",
+    "effective",
     "observe_hourly",
     "penalise",
     "plan",
+    "with_rate",
 ]
 
 HOUR = 3600.0
@@ -86,6 +88,9 @@ class BucketState:
     #: reserve for others keep it on the hourly count only, not on this burst (else one
     #: throttle would stop them for reserve + 1 restore periods)
     penalised: bool = False
+    #: the restore period the API said it applies to this account (SP-API's
+    #: ``x-amzn-RateLimit-Limit``), overriding the table's; None: the table's
+    restore_seconds: float | None = None
 
     @classmethod
     def full(cls, operation, now, table):
@@ -102,6 +107,7 @@ class BucketState:
             "hour_count": self.hour_count,
             "reserving_count": self.reserving_count,
             "penalised": self.penalised,
+            "restore_seconds": self.restore_seconds,
         }
 
     @classmethod
@@ -121,13 +127,39 @@ class BucketState:
                 hour_count=int(data.get("hour_count") or 0),
                 reserving_count=int(data.get("reserving_count") or 0),
                 penalised=bool(data.get("penalised")),
+                restore_seconds=(
+                    float(data["restore_seconds"]) if data.get("restore_seconds") else None
+                ),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a bucket state: {data!r} ({exc})") from None
 
 
+def effective(limit, state):
+    """The limit that applies to this state: the table's, with the restore period the API
+    announced for the account when it did."""
+    if state is not None and state.restore_seconds:
+        return replace(limit, restore_seconds=state.restore_seconds)
+    return limit
+
+
+def with_rate(state, rate_per_second):
+    """The state with the rate an answer announced (requests per second), or unchanged."""
+    try:
+        rate = float(rate_per_second)
+    except (TypeError, ValueError):
+        return state
+    if rate <= 0:
+        return state
+    restore = 1.0 / rate
+    if state.restore_seconds and abs(state.restore_seconds - restore) < 1e-6:
+        return state
+    return replace(state, restore_seconds=restore)
+
+
 def refreshed(state, limit, now):
     """The state at ``now``: tokens restored, hour window rolled over if it ended."""
+    limit = effective(limit, state)
     elapsed = now - state.updated_at
     tokens, updated_at = state.tokens, state.updated_at
     if elapsed > 0:  # a worker whose clock lags must not restore tokens backwards
@@ -175,6 +207,7 @@ def acquire(state, operation, now, *, table, reserve=0):
     if reserve < 0 or reserve >= limit.burst or (limit.hourly and reserve >= limit.hourly):
         raise ValueError(f"reserve {reserve} leaves no request for {operation}")
     current = refreshed(_state_for(state, operation, now, table), limit, now)
+    limit = effective(limit, current)
 
     burst_reserve = 0 if current.penalised else reserve
     missing = (1 + burst_reserve) - current.tokens
@@ -204,8 +237,8 @@ def penalise(state, now, retry_after=None, *, table, quota_exceeded=False):
     if isinstance(state, dict):
         state = BucketState.from_dict(state, table)
     now = _seconds(now)
-    limit = table.limits[state.bucket]
-    current = refreshed(state, limit, now)
+    current = refreshed(state, table.limits[state.bucket], now)
+    limit = effective(table.limits[state.bucket], current)
     tokens = 0.0
     if retry_after is not None and retry_after > limit.restore_seconds:
         # negative credit: one token is back exactly after retry_after seconds

@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 from . import api
 from . import reports as reportlib
 from .api import AmazonCallError, QuotaWait
-from .quota import Limit, QuotaTable
+from .quota import Limit, QuotaTable, with_rate
 from .responses import ResponseParseError, parse_datetime
 from .spapi_orders import FULFILLMENT_STATUSES, INCLUDED_DATA, parse_order, parse_search
 from .spapi_transport import LWA_ENDPOINT, SpApiTransport
@@ -219,6 +219,16 @@ class SpApi(api.AmazonApi):
             return parsedate_to_datetime(value).timestamp()
         except (TypeError, ValueError, IndexError):
             return None
+
+    @staticmethod
+    def observe_quota(state, now, headers, limit):
+        """The bucket at the rate Amazon says it applies (``x-amzn-RateLimit-Limit``, in
+        requests per second): a seller with a higher usage plan gets it, a lower one is
+        followed before Amazon throttles."""
+        value = {str(k).lower(): v for k, v in dict(headers or {}).items()}.get(
+            "x-amzn-ratelimit-limit"
+        )
+        return with_rate(state, value) if value else state
 
     def call(self, capability, *, path_args=None, params=None, json_body=None, reserve=0):
         """One SP-API call through the gate: quota first (QuotaWait, nothing sent)."""

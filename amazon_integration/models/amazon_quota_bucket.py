@@ -136,6 +136,14 @@ class AmazonQuotaBucket(models.Model):
         probe = quota.BucketState.full(operation, now, table)
         if Api.observe_quota(probe, now, headers, limit) == probe:
             return  # the reply says nothing of the quota: no lock taken
+        known = self.sudo().search(
+            [("account_id", "=", account.id), ("bucket", "=", table.bucket_of(operation))],
+            limit=1,
+        )
+        if known.state:
+            stored = quota.BucketState.from_dict(known.state, table)
+            if Api.observe_quota(stored, now, headers, limit) == stored:
+                return  # what it says is known already (SP-API's rate on every answer)
         record = self._locked(account, operation).sudo()
         state = quota.BucketState.from_dict(record.state, table) if record.state else probe
         record.write({"state": Api.observe_quota(state, now, headers, limit).to_dict()})

@@ -83,6 +83,31 @@ class TestSpApiOrders(OrderCase):
         )
         self.assertGreaterEqual(pages, 3, "12 orders in pages of 5")
 
+    def test_a_429_storm_waits_and_loses_nothing(self):
+        self.generate(6)
+        self.sandbox.fault(self.creds, "throttle_storm", seconds=600, operation="searchOrders")
+        self.sync_clock()
+        self.assertEqual(self.account._orders_step(), [], "throttling is no error for people")
+        self.assertFalse(self.sale_orders())
+        bucket = self.account.quota_bucket_ids.filtered(lambda b: b.bucket == "searchOrders")
+        self.assertEqual(bucket.throttled_count, 1)
+        self.sandbox.advance(1200)  # the storm is over and the bucket restored
+        self.run_until_listed()
+        remote = self.remote_orders()
+        importable = {oid for oid, order in remote.items() if order["status"] in IMPORTABLE}
+        self.assertEqual(set(self.sale_orders().mapped("amazon_order_id")) & importable, importable)
+        self.assertEqual(
+            len(self.sale_orders()), len(set(self.sale_orders().mapped("amazon_order_id")))
+        )
+
+    def test_the_rate_amazon_announces_is_followed(self):
+        self.account.action_test_connection()
+        bucket = self.account.quota_bucket_ids.filtered(
+            lambda b: b.bucket == "getMarketplaceParticipations"
+        )
+        # the sandbox announces the model's 0.016 requests a second (x-amzn-RateLimit-Limit)
+        self.assertAlmostEqual(bucket.state["restore_seconds"], 1 / 0.016, places=3)
+
     def test_expired_token_mid_run_is_renewed(self):
         self.account.action_test_connection()
         first = self.token()

@@ -253,6 +253,7 @@ def test_serialisation_round_trip_through_json():
         "hour_count": 3,
         "reserving_count": 0,
         "penalised": False,
+        "restore_seconds": None,
     }
     restored = BucketState.from_dict(json.loads(json.dumps(data)))
     assert restored == state
@@ -337,3 +338,23 @@ def test_one_throttle_delays_a_reserving_caller_one_restore_period_only():
         drained = acquire(drained, "SubmitFeed", T0 + 2000, reserve=5)[2]
     allowed, _, _ = acquire(drained, "SubmitFeed", T0 + 2000, reserve=5)
     assert not allowed, "5 of the 15 kept back for the order feeds"
+
+
+def test_a_rate_the_api_announces_replaces_the_tables():
+    """SP-API's x-amzn-RateLimit-Limit: a seller on a higher usage plan gets its rate."""
+    from amazon_integration.lib.quota import BucketState, Limit, QuotaTable, acquire, with_rate
+
+    table = QuotaTable(limits={"getOrder": Limit(2, 2.0)})
+    state = BucketState.full("getOrder", 1000.0, table)
+    for _n in range(2):
+        allowed, _wait, state = acquire(state, "getOrder", 1000.0, table=table)
+        assert allowed
+    allowed, wait, state = acquire(state, "getOrder", 1000.0, table=table)
+    assert (allowed, wait) == (False, 2.0), "the table's 0.5/s"
+    faster = with_rate(state, "2.0")
+    assert faster.restore_seconds == 0.5
+    allowed, wait, _ = acquire(faster, "getOrder", 1000.0, table=table)
+    assert (allowed, wait) == (False, 0.5), "the announced 2/s"
+    assert with_rate(faster, "2") is faster, "the same rate again changes nothing"
+    assert with_rate(state, "junk") is state and with_rate(state, "0") is state
+    assert BucketState.from_dict(faster.to_dict(), table) == faster
