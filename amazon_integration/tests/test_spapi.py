@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from ..lib import spapi_api
 from .test_fba import TestFbaStock
 from .test_order_feeds import TestOrderFeeds
-from .test_order_import import IMPORTABLE, OrderCase
+from .test_order_import import IMPORTABLE, OrderCase, TestOrderImportSandbox
 from .test_settlement import TestSettlementDownload
 
 
@@ -231,3 +231,16 @@ class TestSettlementDownloadSpApi(TestSettlementDownload):
         self.assertEqual(len(settlement), 1)
         self.assertIn(settlement.state, ("partial", "reconciled"))
         self.assertTrue(settlement.move_id)
+
+
+@tagged("post_install", "-at_install")
+class TestOrderImportSandboxSpApi(TestOrderImportSandbox):
+    """The order import scenarios that do not name MWS's paths again on SP-API (the
+    report-path ones need SP-API's order reports, not implemented: see amazon_sync)."""
+
+    create_account = spapi_account(TestOrderImportSandbox.create_account)
+    test_api_multi_page_import_totals_no_duplicates = (
+        TestOrderImportSandbox.test_api_multi_page_import_totals_no_duplicates
+    )
+    test_several_currencies = TestOrderImportSandbox.test_several_currencies
+    test_manual_download_wizard = TestOrderImportSandbox.test_manual_download_wizard
