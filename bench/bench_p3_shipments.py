@@ -285,10 +285,13 @@ class Shipments(_harness.SandboxRun):
             )
             acks = {str(k): v for k, v in cr.fetchall()}
             buckets = [list(r) for r in _harness.quota_buckets(cr, self.account_id)]
+            # the order import's runtime state has its own table since the seam refactor
             cr.execute(
-                "SELECT order_auto_path FROM amazon_account WHERE id = %s", (self.account_id,)
+                "SELECT auto_path FROM amazon_order_state WHERE account_id = %s",
+                (self.account_id,),
             )
-            path = cr.fetchone()[0]
+            found = cr.fetchone()
+            path = (found and found[0]) or "api"
         mine = self.throttle()
         return {
             "window": window,
