@@ -803,6 +803,7 @@ class TestOrderImportSandbox(OrderCase):
         with self.assertRaises(Rollback), self.env.cr.savepoint():
             self.run_until_listed()
             by_api = snapshot()
+            listed_up_to = self.account.order_checkpoint.replace(tzinfo=timezone.utc)
             raise Rollback()
         self.assertFalse(self.sale_orders())
         self.assertGreater(len(by_api), 25)
@@ -813,7 +814,21 @@ class TestOrderImportSandbox(OrderCase):
                 break
         self.assertTrue(self.account.order_report_checkpoint, self.account.report_request_ids)
         by_report = snapshot()
-        self.assertEqual(by_report, by_api)
+        # the sandbox's clock runs on while the two paths read: an order Amazon changed
+        # after the first listing's checkpoint (a buyer cancelled it, its payment cleared)
+        # may rightly differ; every other one is the same order, to the cent
+        changed = {
+            oid
+            for oid, order in self.remote_orders().items()
+            if order["last_update_date"] > listed_up_to
+        }
+        self.maxDiff = None
+        self.assertLessEqual(set(by_report) ^ set(by_api), changed)
+        steady = set(by_api) - changed
+        self.assertGreater(len(steady), 20)
+        self.assertEqual(
+            {oid: by_report.get(oid) for oid in steady}, {oid: by_api[oid] for oid in steady}
+        )
         # the report again and the API after it: nothing doubles
         self.assertTrue(self.account.order_update_checkpoint, "the update report ran too")
         self.account.write(
@@ -824,7 +839,12 @@ class TestOrderImportSandbox(OrderCase):
             }
         )
         self.run_until_listed()
-        self.assertEqual(snapshot(), by_api)
+        again = snapshot()
+        self.assertEqual(
+            {oid: again.get(oid) for oid in steady}, {oid: by_api[oid] for oid in steady}
+        )
+        ids = self.sale_orders().mapped("amazon_order_id")
+        self.assertEqual(len(ids), len(set(ids)), "nothing doubles")
 
     def test_report_request_survives_a_crash(self):
         """A request saved as sent but whose id was lost is found again, not re-sent."""
