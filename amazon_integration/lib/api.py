@@ -278,6 +278,26 @@ class AmazonApi:
         the steps that need one it does not)."""
         return group in cls.capability_groups
 
+    def __init__(self, transport, gate, *, seller_id, marketplaces):
+        self.transport = transport
+        self.gate = gate
+        self.seller_id = seller_id
+        self.marketplaces = list(marketplaces)
+
+    def through_gate(self, capability, operation, reserve, send):
+        """One call of ``operation`` through the gate: the quota first (QuotaWait, nothing
+        sent), then ``send()`` (the transport's call), then its reply or error reported."""
+        wait = self.gate.acquire(capability, operation, reserve)
+        if wait:
+            raise QuotaWait(capability, wait)
+        try:
+            reply = send()
+        except AmazonCallError as error:
+            self.gate.failed(capability, operation, error)
+            raise
+        self.gate.replied(capability, operation, reply)
+        return reply
+
     @classmethod
     def connect(cls, *, credentials, seller_id, endpoint, timeout, marketplaces, gate, **extra):
         """A connection for one account (``credentials``: the account's credential values;

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from . import api
 from . import orders as orderlib
 from . import reports as reportlib
-from .api import AmazonCallError, QuotaWait
+from .api import AmazonCallError
 from .feeds import FEED_TYPES
 from .processing_report import parse_feed_submission_list
 from .quota import Limit, QuotaTable, observe_hourly
@@ -111,10 +111,7 @@ class MwsApi(api.AmazonApi):
     optional_credentials = ("auth_token",)
 
     def __init__(self, transport, gate, *, seller_id, marketplaces):
-        self.transport = transport
-        self.gate = gate
-        self.seller_id = seller_id
-        self.marketplaces = list(marketplaces)
+        super().__init__(transport, gate, seller_id=seller_id, marketplaces=marketplaces)
         self.sellers = _Sellers(self)
         self.orders = _Orders(self)
         self.feeds = _Feeds(self)
@@ -167,16 +164,9 @@ class MwsApi(api.AmazonApi):
         """One MWS call through the gate: quota first (QuotaWait, nothing sent), then the
         request, then the reply or the error reported to the gate."""
         operation = operation or OPERATIONS[capability]
-        wait = self.gate.acquire(capability, operation, reserve)
-        if wait:
-            raise QuotaWait(capability, wait)
-        try:
-            reply = self.transport.call(operation, **kwargs)
-        except AmazonCallError as error:
-            self.gate.failed(capability, operation, error)
-            raise
-        self.gate.replied(capability, operation, reply)
-        return reply
+        return self.through_gate(
+            capability, operation, reserve, lambda: self.transport.call(operation, **kwargs)
+        )
 
 
 class _Part:

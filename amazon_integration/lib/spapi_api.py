@@ -175,10 +175,7 @@ class SpApi(api.AmazonApi):
     capability_groups = frozenset({"sellers", "orders", "order_feeds", "reports"})
 
     def __init__(self, transport, gate, *, seller_id, marketplaces):
-        self.transport = transport
-        self.gate = gate
-        self.seller_id = seller_id
-        self.marketplaces = list(marketplaces)
+        super().__init__(transport, gate, seller_id=seller_id, marketplaces=marketplaces)
         self.sellers = _Sellers(self)
         self.orders = _Orders(self)
         self.feeds = _Feeds(self)
@@ -233,22 +230,22 @@ class SpApi(api.AmazonApi):
     def call(self, capability, *, path_args=None, params=None, json_body=None, reserve=0):
         """One SP-API call through the gate: quota first (QuotaWait, nothing sent)."""
         operation = OPERATIONS[capability]
-        wait = self.gate.acquire(capability, operation, reserve)
-        if wait:
-            raise QuotaWait(capability, wait)
         method, path = ROUTES[operation]
         path = path.format(**(path_args or {}))
-        try:
-            reply = self.transport.call(operation, method, path, params=params, json_body=json_body)
-        except AmazonCallError as error:
-            paged = bool(params) and ("nextToken" in params or "paginationToken" in params)
-            if paged and error.http_status == 400:
-                # Amazon refuses a page token it no longer knows: list again from the start
-                error.kind, error.code = api.RESTART_PAGING, "NextTokenCorrupted"
-            self.gate.failed(capability, operation, error)
-            raise
-        self.gate.replied(capability, operation, reply)
-        return reply
+
+        def send():
+            try:
+                return self.transport.call(
+                    operation, method, path, params=params, json_body=json_body
+                )
+            except AmazonCallError as error:
+                paged = bool(params) and ("nextToken" in params or "paginationToken" in params)
+                if paged and error.http_status == 400:
+                    # Amazon refuses a page token it no longer knows: list again from the start
+                    error.kind, error.code = api.RESTART_PAGING, "NextTokenCorrupted"
+                raise
+
+        return self.through_gate(capability, operation, reserve, send)
 
 
 class _Part:

@@ -13,11 +13,12 @@ from .test_order_import import IMPORTABLE, OrderCase, TestOrderImportSandbox
 from .test_settlement import TestSettlementDownload
 
 
-@tagged("post_install", "-at_install")
-class TestSpApiOrders(OrderCase):
-    @classmethod
-    def create_account(cls, creds, **values):
-        return super().create_account(
+def spapi_account(create_account):
+    """``create_account`` of a test class, on SP-API (the sandbox's LWA credentials)."""
+
+    def create(cls, creds, **values):
+        return create_account.__func__(
+            cls,
             creds,
             amazon_api="spapi",
             access_key=False,
@@ -27,6 +28,13 @@ class TestSpApiOrders(OrderCase):
             lwa_refresh_token=creds.refresh_token,
             **values,
         )
+
+    return classmethod(create)
+
+
+@tagged("post_install", "-at_install")
+class TestSpApiOrders(OrderCase):
+    create_account = spapi_account(OrderCase.create_account)
 
     def admin(self, action, body=None):
         return self.sandbox.admin(
@@ -154,25 +162,6 @@ class TestSpApiOrders(OrderCase):
         self.assertTrue(
             datetime.now(timezone.utc).replace(tzinfo=None) >= self.account.last_sync_at
         )
-
-
-def spapi_account(create_account):
-    """``create_account`` of a test class, on SP-API (the sandbox's LWA credentials)."""
-
-    def create(cls, creds, **values):
-        return create_account.__func__(
-            cls,
-            creds,
-            amazon_api="spapi",
-            access_key=False,
-            secret_key=False,
-            lwa_client_id=creds.client_id,
-            lwa_client_secret=creds.client_secret,
-            lwa_refresh_token=creds.refresh_token,
-            **values,
-        )
-
-    return classmethod(create)
 
 
 @tagged("post_install", "-at_install")
