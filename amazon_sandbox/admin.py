@@ -65,6 +65,18 @@ def _seller(db, seller_id: str) -> Seller:
     return seller
 
 
+def _of_seller(db, seller_id: str, view):
+    """view(db, seller_id) for a seller that exists (404 otherwise)."""
+    _seller(db, seller_id)
+    return view(db, seller_id)
+
+
+def _expire_now(state, db, seller_id: str, expire) -> dict:
+    """expire(db, seller_id, now) for a seller that exists: how many of its things expired."""
+    _seller(db, seller_id)
+    return {"seller_id": seller_id, "expired": expire(db, seller_id, state.clock.timestamp())}
+
+
 def _number(data: dict, key: str, default=None, kind=float):
     value = data.get(key, default)
     if value is None:
@@ -198,17 +210,12 @@ def revoke_refresh_token(state, db, data, query, seller_id):
 def expire_access_tokens(state, db, data, query, seller_id):
     """Every access token of the seller expires now (SP-API calls with it answer 403
     "The access token you provided has expired.")."""
-    _seller(db, seller_id)
-    return {
-        "seller_id": seller_id,
-        "expired": lwa.expire_access_tokens(db, seller_id, state.clock.timestamp()),
-    }
+    return _expire_now(state, db, seller_id, lwa.expire_access_tokens)
 
 
 @route("GET", f"/admin/sellers/{SID}/feeds")
 def list_feeds(state, db, data, query, seller_id):
-    _seller(db, seller_id)
-    return feeds.list_feeds(db, seller_id)
+    return _of_seller(db, seller_id, feeds.list_feeds)
 
 
 def _feed(db, seller_id, feed_id):
@@ -243,8 +250,7 @@ def get_feed_report(state, db, data, query, seller_id, feed_id):
 @route("GET", f"/admin/sellers/{SID}/sp-feeds")
 def list_sp_feeds(state, db, data, query, seller_id):
     """The seller's SP-API feeds (Feeds API 2021-06-30), newest first."""
-    _seller(db, seller_id)
-    return api_spapi_feeds.list_sp_feeds(db, seller_id)
+    return _of_seller(db, seller_id, api_spapi_feeds.list_sp_feeds)
 
 
 @route("GET", f"/admin/sellers/{SID}/sp-feeds/(?P<feed_id>\\d+)")
@@ -282,11 +288,7 @@ def list_documents(state, db, data, query, seller_id):
 def expire_document_urls(state, db, data, query, seller_id):
     """Every pre-signed document URL of the seller expires now (uploads and downloads then
     answer 403 "Request has expired")."""
-    _seller(db, seller_id)
-    return {
-        "seller_id": seller_id,
-        "expired": spapi_documents.expire_urls(db, seller_id, state.clock.timestamp()),
-    }
+    return _expire_now(state, db, seller_id, spapi_documents.expire_urls)
 
 
 @route("POST", f"/admin/sellers/{SID}/documents/compression")
@@ -301,8 +303,7 @@ def set_document_compression(state, db, data, query, seller_id):
 
 @route("GET", f"/admin/sellers/{SID}/catalog")
 def get_catalog(state, db, data, query, seller_id):
-    _seller(db, seller_id)
-    return catalog.catalog_rows(db, seller_id)
+    return _of_seller(db, seller_id, catalog.catalog_rows)
 
 
 @route("GET", f"/admin/sellers/{SID}/catalog/(?P<sku>[^/]+)")
@@ -339,8 +340,7 @@ def set_sku(state, db, data, query, seller_id, sku):
 
 @route("GET", f"/admin/sellers/{SID}/orders")
 def get_orders(state, db, data, query, seller_id):
-    _seller(db, seller_id)
-    return api_orders.list_orders_admin(db, seller_id)
+    return _of_seller(db, seller_id, api_orders.list_orders_admin)
 
 
 @route("POST", f"/admin/sellers/{SID}/orders")

@@ -26,6 +26,7 @@ from .clock import iso_z, parse_iso
 from .render_orders_v2026 import CHANNEL_OF, INCLUDED_DATA, MWS_STATUSES, order_v2026
 from .sellers import MARKETPLACES, issue_token, lookup_token
 from .spapi import SpError, SpRequest, invalid_input, route, setup
+from .spapi_params import list_param, page_size, query_date, seller_markets
 
 ORDERS_MODEL = "orders_2026-01-01.json"
 SELLERS_MODEL = "sellers.json"
@@ -81,35 +82,11 @@ def get_marketplace_participations(req: SpRequest) -> dict:
 
 
 def _included(req: SpRequest) -> set[str]:
-    values = req.many("includedData")
-    for value in values:
-        if value not in INCLUDED_DATA:
-            raise invalid_input(
-                f"Invalid includedData value: {value}.",
-                f"Valid values: {', '.join(INCLUDED_DATA)}.",
-            )
-    return set(values)
+    return set(list_param(req, "includedData", allowed=INCLUDED_DATA))
 
 
 def _date(req: SpRequest, name: str):
-    value = req.one(name)
-    if value is None:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise invalid_input(
-            f"Invalid {name}: {value!r}.", "The date must be in ISO 8601 format."
-        ) from None
-
-
-def _page_size(req: SpRequest) -> int:
-    text = req.one("maxResultsPerPage") or "100"
-    if not text.isdigit() or not 1 <= int(text) <= 100:
-        raise invalid_input(
-            f"Invalid maxResultsPerPage: {text!r}.", "The value must be between 1 and 100."
-        )
-    return int(text)
+    return query_date(req, name, "The date must be in ISO 8601 format.")
 
 
 def _search_filters(req: SpRequest) -> tuple[dict, dict]:
@@ -146,28 +123,9 @@ def _search_filters(req: SpRequest) -> tuple[dict, dict]:
                 f"Invalid {before_name}.",
                 f"It must be equal to or after {after_name}.",
             )
-    statuses = req.many("fulfillmentStatuses")
-    for status in statuses:
-        if status not in MWS_STATUSES:
-            raise invalid_input(
-                f"Invalid fulfillmentStatuses value: {status}.",
-                f"Valid values: {', '.join(MWS_STATUSES)}.",
-            )
-    markets = req.many("marketplaceIds")
-    if len(markets) > MAX_MARKETPLACES:
-        raise invalid_input(f"At most {MAX_MARKETPLACES} marketplaceIds are allowed.")
-    for market in markets:
-        if market not in req.seller.marketplace_ids:
-            raise invalid_input(
-                f"Invalid marketplaceId: {market}.",
-                "The seller does not participate in this marketplace.",
-            )
-    fulfilled_by = req.many("fulfilledBy")
-    for value in fulfilled_by:
-        if value not in CHANNEL_OF:
-            raise invalid_input(
-                f"Invalid fulfilledBy value: {value}.", "Valid values: MERCHANT, AMAZON."
-            )
+    statuses = list_param(req, "fulfillmentStatuses", allowed=MWS_STATUSES)
+    markets = seller_markets(req, req.many("marketplaceIds"), MAX_MARKETPLACES)
+    fulfilled_by = list_param(req, "fulfilledBy", allowed=CHANNEL_OF)
     filters = {
         "by": by,
         "after": _key(after),
@@ -203,7 +161,7 @@ def _search_filters(req: SpRequest) -> tuple[dict, dict]:
 )
 def search_orders(req: SpRequest) -> dict:
     included = _included(req)
-    size = _page_size(req)
+    size = page_size(req, "maxResultsPerPage", 100)
     filters, fingerprint = _search_filters(req)
     token = req.one("paginationToken")
     with req.state.store.tx() as db:

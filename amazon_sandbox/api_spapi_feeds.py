@@ -26,13 +26,13 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from . import feed_processing, registry, spapi_documents
-from .clock import UTC, iso_z, parse_iso
+from .clock import UTC, iso_z
 from .feeds import DONE_DELAY, FEED_ID_START, PER_1000_MESSAGES, START_DELAY
-from .sellers import issue_token, lookup_token
 from .spapi import SpError, SpRequest, invalid_input, route
+from .spapi_params import body_markets, created_window, document_answer, id_page, list_param
 
 MODEL = "feeds_2021-06-30.json"
 #: SP-API feed type -> the MWS feed type whose processor applies it
@@ -60,10 +60,7 @@ REMOVED_MESSAGE = (
 JSON_LISTINGS_MESSAGE = (
     "JSON_LISTINGS_FEED is not processed by the sandbox yet: the feed was not applied."
 )
-LIST_HISTORY = timedelta(days=90)
 TOKEN_KIND = "sp:getFeeds"
-#: createdUntil covers the whole millisecond it names (createdTime is shown in milliseconds)
-UNTIL_MS = timedelta(microseconds=999)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sp_feeds (
@@ -192,20 +189,6 @@ def _not_found(feed_id: str) -> SpError:
     return SpError(404, "NotFound", f"The feed {feed_id} was not found.")
 
 
-def _markets(req: SpRequest, values, *, maximum: int) -> list[str]:
-    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        raise invalid_input("marketplaceIds must be a non-empty array of strings.")
-    if len(values) > maximum:
-        raise invalid_input(f"At most {maximum} marketplaceIds are allowed.")
-    for market in values:
-        if market not in req.seller.marketplace_ids:
-            raise invalid_input(
-                f"Invalid marketplaceId: {market}.",
-                "The seller does not participate in this marketplace.",
-            )
-    return list(values)
-
-
 def list_sp_feeds(db: sqlite3.Connection, seller_id: str) -> list[dict]:
     """Admin view: the seller's SP-API feeds, newest first (Feed JSON plus counts)."""
     rows = db.execute(
@@ -267,7 +250,7 @@ def create_feed(req: SpRequest):
         )
     if "marketplaceIds" not in spec:
         raise invalid_input("marketplaceIds is required.")
-    markets = _markets(req, spec["marketplaceIds"], maximum=25)
+    markets = body_markets(req, spec["marketplaceIds"])
     document_id = spec.get("inputFeedDocumentId")
     if not isinstance(document_id, str) or not document_id:
         raise invalid_input("inputFeedDocumentId is required.")
@@ -357,82 +340,27 @@ def cancel_feed(req: SpRequest):
     return None
 
 
-def _date(req: SpRequest, name: str) -> datetime | None:
-    value = req.one(name)
-    if value is None:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise invalid_input(f"Invalid {name}: {value!r}.", "Use ISO 8601 date-time.") from None
-
-
-def page_size(req: SpRequest) -> int:
-    text = req.one("pageSize") or "10"
-    if not text.isdigit() or not 1 <= int(text) <= 100:
-        raise invalid_input(f"Invalid pageSize: {text!r}.", "The value must be between 1 and 100.")
-    return int(text)
-
-
-def only_next_token(req: SpRequest) -> str | None:
-    """The nextToken, refusing it with any other parameter (as the models say)."""
-    token = req.one("nextToken")
-    if token is not None:
-        others = sorted(k for k, v in req.query.items() if k != "nextToken" and any(v))
-        if others:
-            raise invalid_input(
-                "nextToken must be the only parameter.",
-                f"Also given: {', '.join(others)}.",
-            )
-    return token
-
-
 @route("GET", "/feeds/2021-06-30/feeds", operation="getFeeds", model=MODEL, rate="0.0222", burst=10)
 def get_feeds(req: SpRequest) -> dict:
-    token = only_next_token(req)
     with req.state.store.tx() as db:
-        if token is not None:
-            payload = lookup_token(db, req.seller.seller_id, TOKEN_KIND, token, req.now)
-            if payload is None:
-                raise invalid_input("Invalid nextToken.", "The token is unknown or has expired.")
-            ids, size = payload["ids"], payload["size"]
-        else:
-            size = page_size(req)
-            ids = _matching_feeds(req, db)
-        shown, rest = ids[:size], ids[size:]
+        shown, next_token = id_page(req, db, TOKEN_KIND, _matching_feeds)
         rows = [
             db.execute("SELECT * FROM sp_feeds WHERE feed_id = ?", (i,)).fetchone() for i in shown
         ]
-        answer: dict = {"feeds": [feed_json(r) for r in rows if r is not None]}
-        if rest:
-            answer["nextToken"] = issue_token(db, req, TOKEN_KIND, {"ids": rest, "size": size})
+    answer: dict = {"feeds": [feed_json(r) for r in rows if r is not None]}
+    if next_token:
+        answer["nextToken"] = next_token
     return answer
 
 
 def _matching_feeds(req: SpRequest, db) -> list[int]:
-    types = req.many("feedTypes")
-    if not types:
-        raise invalid_input("feedTypes or nextToken is required.")
-    if len(types) > 10:
-        raise invalid_input("At most 10 feedTypes are allowed.")
+    types = list_param(req, "feedTypes", required="feedTypes or nextToken is required.", maximum=10)
     for feed_type in types:
         if feed_type not in FEED_TYPES:
             raise invalid_input(f"Invalid feedTypes value: {feed_type}.")
-    statuses = req.many("processingStatuses")
-    for status in statuses:
-        if status not in STATUSES:
-            raise invalid_input(
-                f"Invalid processingStatuses value: {status}.",
-                f"Valid values: {', '.join(STATUSES)}.",
-            )
-    markets = req.many("marketplaceIds")
-    if len(markets) > 10:
-        raise invalid_input("At most 10 marketplaceIds are allowed.")
-    since = _date(req, "createdSince") or req.now - LIST_HISTORY
-    until = _date(req, "createdUntil") or req.now
-    if until < since:
-        raise invalid_input("createdUntil must be after createdSince.")
-    until += UNTIL_MS  # times are shown to the millisecond: createdUntil covers its own
+    statuses = list_param(req, "processingStatuses", allowed=STATUSES)
+    markets = list_param(req, "marketplaceIds", maximum=10)
+    since, until = created_window(req)
     where = ["seller_id = ?", "created >= ?", "created <= ?"]
     args: list = [req.seller.seller_id, since.timestamp(), until.timestamp()]
     where.append(f"feed_type IN ({','.join('?' * len(types))})")
@@ -461,23 +389,10 @@ def _matching_feeds(req: SpRequest, db) -> list[int]:
     burst=10,
 )
 def get_feed_document(req: SpRequest) -> dict:
-    document_id = req.path_params["feedDocumentId"]
-    gzip_header = (req.one("enableContentEncodingUrlHeader") or "").lower() == "true"
-    now = req.now.timestamp()
-    with req.state.store.tx() as db:
-        document = spapi_documents.load(db, req.seller.seller_id, document_id)
-        if document is None or document["kind"] not in ("feed_input", "feed_result"):
-            raise SpError(404, "NotFound", f"The feed document {document_id} was not found.")
-        url = spapi_documents.presign(
-            db,
-            req.base_url(),
-            req.seller.seller_id,
-            document_id,
-            "GET",
-            now,
-            gzip_header=gzip_header,
-        )
-    answer = {"feedDocumentId": document_id, "url": url}
-    if document["compression"]:
-        answer["compressionAlgorithm"] = document["compression"]
-    return answer
+    return document_answer(
+        req,
+        req.path_params["feedDocumentId"],
+        ("feed_input", "feed_result"),
+        "feedDocumentId",
+        "feed document",
+    )

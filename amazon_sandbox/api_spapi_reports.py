@@ -18,16 +18,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from . import spapi_documents
 from .api_reports import _key, _load_request, _new_request, _settlement_period
-from .api_spapi_feeds import LIST_HISTORY, UNTIL_MS, only_next_token, page_size
 from .clock import iso_z, parse_iso
 from .reports import AFN_INVENTORY, FLAT_ALL_ORDERS, LISTINGS_ALL, REPORT_TYPES, XML_ALL_ORDERS
-from .sellers import issue_token, lookup_token
 from .settlement import REPORT_TYPE as SETTLEMENT_V2
 from .spapi import SpError, SpRequest, invalid_input, route
+from .spapi_params import (
+    body_markets,
+    created_window,
+    document_answer,
+    id_page,
+    list_param,
+    parse_date,
+)
 
 MODEL = "reports_2021-06-30.json"
 #: SP-API report type -> the MWS report type the sandbox generates
@@ -98,30 +104,6 @@ def _not_found(report_id: str) -> SpError:
     return SpError(404, "NotFound", f"The report {report_id} was not found.")
 
 
-def _markets(req: SpRequest, values) -> list[str]:
-    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        raise invalid_input("marketplaceIds must be a non-empty array of strings.")
-    if len(values) > 25:
-        raise invalid_input("At most 25 marketplaceIds are allowed.")
-    for market in values:
-        if market not in req.seller.marketplace_ids:
-            raise invalid_input(
-                f"Invalid marketplaceId: {market}.",
-                "The seller does not participate in this marketplace.",
-            )
-    return list(values)
-
-
-def _body_date(spec: dict, name: str) -> datetime | None:
-    value = spec.get(name)
-    if value is None:
-        return None
-    try:
-        return parse_iso(str(value))
-    except ValueError:
-        raise invalid_input(f"Invalid {name}: {value!r}.", "Use ISO 8601 date-time.") from None
-
-
 def _report_type(value) -> str:
     if not isinstance(value, str) or not value:
         raise invalid_input("reportType is required.")
@@ -131,6 +113,14 @@ def _report_type(value) -> str:
             f"The sandbox generates {', '.join(SP_REPORT_TYPES)}.",
         )
     return value
+
+
+def _report_types(req: SpRequest, required: str) -> list[str]:
+    """The reportTypes query parameter of getReports and getReportSchedules (1 to 10)."""
+    types = list_param(req, "reportTypes", required=required, maximum=10)
+    for sp_type in types:
+        _report_type(sp_type)
+    return types
 
 
 # ---- operations ---------------------------------------------------------------------------
@@ -154,15 +144,15 @@ def create_report(req: SpRequest):
         )
     if "marketplaceIds" not in spec:
         raise invalid_input("marketplaceIds is required.")
-    markets = _markets(req, spec["marketplaceIds"])
+    markets = body_markets(req, spec["marketplaceIds"])
     options = spec.get("reportOptions")
     if options is not None and (
         not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values())
     ):
         raise invalid_input("reportOptions must be an object of strings.")
     # The model: both default to now and must not be after now.
-    start = _body_date(spec, "dataStartTime") or req.now
-    end = _body_date(spec, "dataEndTime") or req.now
+    start = parse_date("dataStartTime", spec.get("dataStartTime")) or req.now
+    end = parse_date("dataEndTime", spec.get("dataEndTime")) or req.now
     if start > req.now:
         raise invalid_input("dataStartTime cannot be in the future.")
     end = min(end, req.now)
@@ -192,52 +182,25 @@ def create_report(req: SpRequest):
     burst=10,
 )
 def get_reports(req: SpRequest) -> dict:
-    token = only_next_token(req)
     now = req.now.timestamp()
     with req.state.store.tx() as db:
-        if token is not None:
-            payload = lookup_token(db, req.seller.seller_id, TOKEN_KIND, token, req.now)
-            if payload is None:
-                raise invalid_input("Invalid nextToken.", "The token is unknown or has expired.")
-            ids, size = payload["ids"], payload["size"]
-        else:
-            size = page_size(req)
-            ids = _matching_reports(req, db)
-        shown, rest = ids[:size], ids[size:]
+        shown, next_token = id_page(req, db, TOKEN_KIND, _matching_reports)
         reports = []
         for request_id in shown:
             request = _request_row(db, req.seller.seller_id, request_id)
             if request is not None:
                 reports.append(report_json(db, req.seller, request, now))
-        answer: dict = {"reports": reports}
-        if rest:
-            answer["nextToken"] = issue_token(db, req, TOKEN_KIND, {"ids": rest, "size": size})
+    answer: dict = {"reports": reports}
+    if next_token:
+        answer["nextToken"] = next_token
     return answer
 
 
 def _matching_reports(req: SpRequest, db) -> list[str]:
-    types = req.many("reportTypes")
-    if not types:
-        raise invalid_input("reportTypes or nextToken is required.")
-    if len(types) > 10:
-        raise invalid_input("At most 10 reportTypes are allowed.")
-    for sp_type in types:
-        _report_type(sp_type)
-    statuses = req.many("processingStatuses")
-    for status in statuses:
-        if status not in STATUSES:
-            raise invalid_input(
-                f"Invalid processingStatuses value: {status}.",
-                f"Valid values: {', '.join(STATUSES)}.",
-            )
-    markets = req.many("marketplaceIds")
-    if len(markets) > 10:
-        raise invalid_input("At most 10 marketplaceIds are allowed.")
-    since = _query_date(req, "createdSince") or req.now - LIST_HISTORY
-    until = _query_date(req, "createdUntil") or req.now
-    if until < since:
-        raise invalid_input("createdUntil must be after createdSince.")
-    until += UNTIL_MS
+    types = _report_types(req, "reportTypes or nextToken is required.")
+    statuses = list_param(req, "processingStatuses", allowed=STATUSES)
+    markets = list_param(req, "marketplaceIds", maximum=10)
+    since, until = created_window(req)
     mws_types = [SP_REPORT_TYPES[t] for t in types]
     where = [
         "seller_id = ?",
@@ -264,16 +227,6 @@ def _matching_reports(req: SpRequest, db) -> list[str]:
         if not markets
         or set(markets) & (set(json.loads(r["marketplaces"] or "[]")) or seller_markets)
     ]
-
-
-def _query_date(req: SpRequest, name: str) -> datetime | None:
-    value = req.one(name)
-    if value is None:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise invalid_input(f"Invalid {name}: {value!r}.", "Use ISO 8601 date-time.") from None
 
 
 @route(
@@ -329,26 +282,9 @@ def cancel_report(req: SpRequest):
     burst=15,
 )
 def get_report_document(req: SpRequest) -> dict:
-    document_id = req.path_params["reportDocumentId"]
-    gzip_header = (req.one("enableContentEncodingUrlHeader") or "").lower() == "true"
-    now = req.now.timestamp()
-    with req.state.store.tx() as db:
-        document = spapi_documents.load(db, req.seller.seller_id, document_id)
-        if document is None or document["kind"] != "report":
-            raise SpError(404, "NotFound", f"The report document {document_id} was not found.")
-        url = spapi_documents.presign(
-            db,
-            req.base_url(),
-            req.seller.seller_id,
-            document_id,
-            "GET",
-            now,
-            gzip_header=gzip_header,
-        )
-    answer = {"reportDocumentId": document_id, "url": url}
-    if document["compression"]:
-        answer["compressionAlgorithm"] = document["compression"]
-    return answer
+    return document_answer(
+        req, req.path_params["reportDocumentId"], ("report",), "reportDocumentId", "report document"
+    )
 
 
 def iso_period(period: timedelta) -> str:
@@ -372,13 +308,7 @@ def iso_period(period: timedelta) -> str:
 def get_report_schedules(req: SpRequest) -> dict:
     """The schedules of the asked types: the sandbox's settlement schedule (every seller has
     one); the other report types the SP-API face generates are requested, not scheduled."""
-    types = req.many("reportTypes")
-    if not types:
-        raise invalid_input("reportTypes is required.")
-    if len(types) > 10:
-        raise invalid_input("At most 10 reportTypes are allowed.")
-    for sp_type in types:
-        _report_type(sp_type)
+    types = _report_types(req, "reportTypes is required.")
     schedules = []
     if "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2" in types:
         with req.state.store.tx() as db:

@@ -23,6 +23,35 @@ import pytest
 
 from amazon_sandbox.testing import ROOT, Creds, Sandbox
 
+#: the keys of an Orders v2026-01-01 `Order` without includedData
+ORDER_V2026_BASE_KEYS = frozenset(
+    {
+        "orderId",
+        "orderAliases",
+        "createdTime",
+        "lastUpdatedTime",
+        "programs",
+        "salesChannel",
+        "orderItems",
+    }
+)
+
+
+class SpClient:
+    """One seller's SP-API calls, each answer validated against the class's `model` file."""
+
+    model = ""
+
+    def __init__(self, box, creds, check):
+        self.box, self.creds, self.check = box, creds, check
+        self.token = box.access_token(creds)
+
+    def call(self, operation, path, *, method="GET", params=None, json=None, status=200):
+        resp = self.box.spapi(self.creds, path, params, method=method, token=self.token, json=json)
+        body = self.check(resp, self.model, operation)
+        assert resp.status_code == status, resp.text
+        return body
+
 
 def spapi_models_dir() -> Path:
     """Amazon's SP-API models: $AMAZON_SPAPI_MODELS, else ../shared/amazon/sp-api/models beside

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from conftest import SpClient
 from lxml import etree
 
 from amazon_integration.lib.feeds import (
@@ -66,18 +67,10 @@ def box(sandbox, tmp_path_factory, amazon_xsd_dir):
     server.stop()
 
 
-class Client:
+class Client(SpClient):
     """One seller's SP-API calls, each answer validated against the Feeds model."""
 
-    def __init__(self, box, creds, check):
-        self.box, self.creds, self.check = box, creds, check
-        self.token = box.access_token(creds)
-
-    def call(self, operation, path, *, method="GET", params=None, json=None, status=200):
-        resp = self.box.spapi(self.creds, path, params, method=method, token=self.token, json=json)
-        body = self.check(resp, MODEL, operation)
-        assert resp.status_code == status, resp.text
-        return body
+    model = MODEL
 
     def create_document(self, content_type=XML):
         return self.call(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from conftest import ORDER_V2026_BASE_KEYS as BASE_ORDER_KEYS
 from conftest import envelope
 
 from amazon_integration.lib.order_values import order_amounts
@@ -20,15 +21,6 @@ ALL_DATA = (
     "BUYER,RECIPIENT,PROCEEDS,EXPENSE,PROMOTION,CANCELLATION,FULFILLMENT,PACKAGES,TAX,PAYMENT,"
     "FULFILLMENT_ORDERS"
 )
-BASE_ORDER_KEYS = {
-    "orderId",
-    "orderAliases",
-    "createdTime",
-    "lastUpdatedTime",
-    "programs",
-    "salesChannel",
-    "orderItems",
-}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from conftest import ORDER_V2026_BASE_KEYS as BASE_KEYS
 from conftest import spapi_definition_validator
 
 from amazon_integration.lib.order_values import order_amounts
@@ -22,15 +23,6 @@ from amazon_sandbox.render_orders_v2026 import (
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 MARKETS = ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1F83G8C2ARO7P", "A1PA6795UKMFR9"]
-BASE_KEYS = {
-    "orderId",
-    "orderAliases",
-    "createdTime",
-    "lastUpdatedTime",
-    "programs",
-    "salesChannel",
-    "orderItems",
-}
 
 
 def orders_in_every_state(count=200):

@@ -14,7 +14,7 @@ from decimal import Decimal
 import mws
 import pytest
 import requests
-from conftest import envelope, product_msg
+from conftest import SpClient, envelope, product_msg
 from lxml import etree
 
 from amazon_integration.lib.reports import (
@@ -80,18 +80,10 @@ QUOTA = {
 }
 
 
-class Client:
+class Client(SpClient):
     """One seller's Reports API calls, each answer validated against the model."""
 
-    def __init__(self, box, creds, check):
-        self.box, self.creds, self.check = box, creds, check
-        self.token = box.access_token(creds)
-
-    def call(self, operation, path, *, method="GET", params=None, json=None, status=200):
-        resp = self.box.spapi(self.creds, path, params, method=method, token=self.token, json=json)
-        body = self.check(resp, MODEL, operation)
-        assert resp.status_code == status, resp.text
-        return body
+    model = MODEL
 
     def create(self, report_type, status=202, **spec):
         spec.setdefault("marketplaceIds", [self.creds.marketplace_id])
@@ -121,6 +113,11 @@ class Client:
         """(getReportDocument's answer, the document's bytes, decompressed)."""
         document = self.document(report["reportDocumentId"])
         return document, self.box.download(document["url"], document.get("compressionAlgorithm"))
+
+    def catalog(self) -> dict[str, dict]:
+        """The seller's catalog rows (admin) by SKU."""
+        rows = self.box.admin("GET", f"/admin/sellers/{self.creds.seller_id}/catalog")
+        return {r["sku"]: r for r in rows}
 
     def run(self, report_type, **spec) -> tuple[dict, bytes]:
         """createReport, 60 sandbox seconds, getReport: (Report, document bytes or b"")."""
@@ -311,7 +308,7 @@ def test_afn_inventory_report(shop, spapi_check):
     assert report["processingStatus"] == "DONE"
     rows = parse_afn_inventory(body)
     assert {r["sku"]: r["quantity"] for r in rows} == {"LAMP-4": 17, "LAMP-5": 0}
-    catalog = {r["sku"]: r for r in box.admin("GET", f"/admin/sellers/{creds.seller_id}/catalog")}
+    catalog = client.catalog()
     assert all(r["asin"] == catalog[r["sku"]]["asin"] for r in rows)
     assert {r["warehouse_condition"] for r in rows} == {"SELLABLE"}
 
@@ -322,7 +319,7 @@ def test_merchant_listings_report(shop, spapi_check):
     report, body = client.run(LISTINGS)
     assert report["processingStatus"] == "DONE"
     rows = {r["sku"]: r for r in parse_listings(body)}
-    catalog = {r["sku"]: r for r in box.admin("GET", f"/admin/sellers/{creds.seller_id}/catalog")}
+    catalog = client.catalog()
     assert set(rows) == set(catalog) == {f"LAMP-{n}" for n in range(1, 6)}
     assert {sku: r["asin"] for sku, r in rows.items()} == {
         sku: r["asin"] for sku, r in catalog.items()
