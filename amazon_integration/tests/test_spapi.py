@@ -1,10 +1,11 @@
 """An account on the Selling Partner API, against the sandbox's SP-API face: Login with
 Amazon, the shared access token, the connection test and the order import (issue 13)."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
 
 from ..lib import spapi_api
 from .test_fba import TestFbaStock
@@ -233,3 +234,41 @@ class TestOrderImportSandboxSpApi(TestOrderImportSandbox):
     )
     test_several_currencies = TestOrderImportSandbox.test_several_currencies
     test_manual_download_wizard = TestOrderImportSandbox.test_manual_download_wizard
+
+
+@tagged("post_install", "-at_install")
+class TestSpApiDeadlines(TransactionCase):
+    """Login with Amazon's deadlines: the client secret's 180-day rotation and the seller's
+    365-day authorisation are dated when typed; the responsible hears of each two weeks
+    before, once."""
+
+    def test_deadlines_dated_when_typed_and_warned_once(self):
+        admin = self.env.ref("base.user_admin")
+        account = self.env["amazon.account"].create(
+            {
+                "name": "SP-API deadlines",
+                "amazon_api": "spapi",
+                "merchant_id": "A1DEADLINES",
+                "marketplace_id": self.env.ref("amazon_integration.marketplace_us").id,
+                "user_id": admin.id,
+            }
+        )
+        today = fields.Date.context_today(account)
+        account.write(
+            {"new_lwa_client_secret": "amzn1.oa2-cs.v1.abc", "new_lwa_refresh_token": "Atzr|x"}
+        )
+        self.assertEqual(account.lwa_secret_set_on, today)
+        self.assertEqual(account.lwa_authorized_on, today)
+        self.assertEqual(account.lwa_secret_due_on, today + timedelta(days=180))
+        self.assertEqual(account.lwa_authorization_due_on, today + timedelta(days=365))
+        Account = self.env["amazon.account"]
+        Account._cron_credential_deadlines()
+        self.assertFalse(account.activity_ids, "months ahead: nothing yet")
+        account.lwa_secret_set_on = today - timedelta(days=170)  # due in 10 days
+        Account._cron_credential_deadlines()
+        self.assertEqual(len(account.activity_ids), 1)
+        self.assertEqual(account.activity_ids.user_id, admin)
+        self.assertIn("Rotate the LWA client secret", account.activity_ids.summary)
+        Account._cron_credential_deadlines()
+        self.assertEqual(len(account.activity_ids), 1, "once, not every day")
+        self.assertNotIn("amzn1.oa2-cs", account.activity_ids.note or "")
