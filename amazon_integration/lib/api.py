@@ -272,6 +272,14 @@ class AmazonApi:
         {"sellers", "orders", "order_feeds", "catalog", "reports", "order_reports"}
     )
 
+    #: the feed kinds (message types) -> the API's own feed type names
+    feed_types: dict = {}
+
+    @classmethod
+    def feed_type_of(cls, kind: str) -> str:
+        """The API's own name of a feed kind, known without connecting (stored on feeds)."""
+        return cls.feed_types.get(kind, kind)
+
     @classmethod
     def supports(cls, group: str) -> bool:
         """Whether this API implements a capability group (the account's cycle leaves out

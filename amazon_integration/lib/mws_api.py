@@ -107,6 +107,7 @@ class MwsApi(api.AmazonApi):
     name = "mws"
     quotas = MWS_QUOTAS
     operations = OPERATIONS
+    feed_types = FEED_TYPES
     credential_fields = ("access_key", "secret_key", "auth_token")
     optional_credentials = ("auth_token",)
 
@@ -244,7 +245,7 @@ class _Feeds(_Part, api.Feeds):
             raise _malformed(reply.operation, error) from None
 
     def feed_type(self, kind):
-        return FEED_TYPES.get(kind, kind)
+        return self.api.feed_type_of(kind)
 
     def submit(self, kind, document, *, reserve=0):
         reply = self._call(

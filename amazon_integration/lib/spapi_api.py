@@ -171,6 +171,7 @@ class SpApi(api.AmazonApi):
     name = "spapi"
     quotas = SPAPI_QUOTAS
     operations = OPERATIONS
+    feed_types = FEED_TYPES
     credential_fields = CREDENTIALS
     capability_groups = frozenset({"sellers", "orders", "order_feeds", "reports"})
 
@@ -352,7 +353,7 @@ def _when(value):
 
 class _Feeds(_Part, api.Feeds):
     def feed_type(self, kind):
-        return FEED_TYPES.get(kind, kind)
+        return self.api.feed_type_of(kind)
 
     @staticmethod
     def _submission(feed):

@@ -385,7 +385,7 @@ class AmazonAccount(models.Model):
             {
                 "account_id": self.id,
                 "kind": kind,
-                "feed_type": self._api().feeds.feed_type(document.message_type),
+                "feed_type": self._api_class().feed_type_of(document.message_type),
                 "message_type": document.message_type,
                 "message_count": len(document.message_map),
                 "feed_xml": base64.b64encode(document.xml),

@@ -7,6 +7,7 @@ job lock). Errors of a cycle end in one digest for the account's responsible.
 """
 
 import logging
+import traceback
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
@@ -119,15 +120,14 @@ class AmazonAccount(models.Model):
             if auto_commit:
                 self.env.cr.rollback()
             self.env.invalidate_all()
-            secrets = self.sudo()
-            text = redact(
-                f"{type(error).__name__}: {error}", [secrets[n] for n in CREDENTIAL_FIELDS]
-            )
+            secrets = [self.sudo()[n] for n in CREDENTIAL_FIELDS]
+            text = redact(f"{type(error).__name__}: {error}", secrets)
+            # the traceback through the sanitiser too (an exception text may hold a secret)
             _logger.error(
-                "Amazon account %s: a synchronisation step stopped: %s",
+                "Amazon account %s: a synchronisation step stopped: %s\n%s",
                 self.name,
                 text,
-                exc_info=True,
+                redact(traceback.format_exc(), secrets),
             )
             raise _StepFailed(
                 _("A step of the synchronisation stopped (%s); the next run tries it again.", text)

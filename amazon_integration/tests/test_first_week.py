@@ -87,8 +87,10 @@ class TestFirstWeek(CatalogCase):
         self.list_product(product)
         Account = type(self.account)
 
+        secret = self.creds.secret_key
+
         def broken(account, auto_commit=False):
-            raise ValueError("unforeseen data")
+            raise ValueError(f"unforeseen data near {secret}")
 
         with (
             patch.object(Account, "_order_feeds_step", broken),
@@ -96,11 +98,14 @@ class TestFirstWeek(CatalogCase):
         ):
             self.run_cycle(advance=1)
         self.assertIn("unforeseen data", log.output[0])
+        self.assertIn("Traceback", log.output[0], "the traceback is kept, sanitised")
+        self.assertNotIn(secret, log.output[0])
         self.assertEqual(self.account.feed_ids.kind, "product", "the catalog step still ran")
         digest = self.account.message_ids.filtered(
             lambda m: "A step of the synchronisation stopped" in (m.body or "")
         )
         self.assertEqual(len(digest), 1)
+        self.assertNotIn(secret, digest.body)
         self.assertTrue(self.account.activity_ids.user_id)
         self.assertNotEqual(self.account.activity_ids.user_id, self.env.ref("base.user_root"))
 
