@@ -8,7 +8,7 @@
     "website": "https://github.com/odoo-amazon-connector/odoo-amazon-connector",
     "maintainers": [],
     "depends": ["integrator_base", "mail"],
-    "external_dependencies": {"python": ["mws", "lxml", "requests"]},
+    "external_dependencies": {"python": ["mws", "lxml", "requests", "jsonschema"]},
     "data": [
         "security/ir.model.access.csv",
         "security/amazon_security.xml",

@@ -17,6 +17,7 @@ from . import (
     catalog,
     feeds,
     lwa,
+    product_types,
     sellers,
     spapi_documents,
 )
@@ -336,6 +337,25 @@ def set_sku(state, db, data, query, seller_id, sku):
             (data["fulfillment_channel"], seller_id, sku),
         )
     return catalog.catalog_row(db, seller_id, sku)
+
+
+@route("GET", "/admin/product-types")
+def list_product_types(state, db, data, query):
+    """The product types the Product Type Definitions API serves, with their versions."""
+    return product_types.versions(db)
+
+
+@route("POST", "/admin/product-types/(?P<name>[^/]+)/version")
+def set_product_type_version(state, db, data, query, name):
+    """Amazon publishes a new version of a product type: {"version": "U..."} or {} for one
+    derived from the current one. getDefinitionsProductType then answers it (with a new
+    schema link and checksum); the old schema link answers 404."""
+    if not product_types.known(name):
+        raise AdminError(404, f"no product type {name}")
+    version = data.get("version")
+    if version is not None and (not isinstance(version, str) or not version):
+        raise AdminError(400, "version must be a non-empty string")
+    return product_types.set_version(db, name, version, state.clock.now())
 
 
 @route("GET", f"/admin/sellers/{SID}/orders")

@@ -14,8 +14,11 @@ creation → DONE (or FATAL) at 90 s + 2 s per started 1,000 messages.
   with --xsd-dir, per-message results and effect on orders); their result document is the
   ProcessingReport GetFeedSubmissionResult gives.
 - The XML listing feeds Amazon removed on 2025-07-31 (POST_PRODUCT_DATA, …) end FATAL with a
-  ProcessingReport saying so; JSON_LISTINGS_FEED ends FATAL too (not simulated yet) with a
-  JSON processing report (listings-feed-processing-report-schema-v2) saying so.
+  ProcessingReport saying so.
+- JSON_LISTINGS_FEED (one marketplace) is processed by `listings_feed`, each message like the
+  Listings Items API call of its operation, on the catalog both faces share; its result is the
+  JSON processing report (listings-feed-processing-report-schema-v2). A document invalid as a
+  whole ends FATAL, with a report saying why.
 - Any other feedType: 400 InvalidInput.
 
 The result document is gzipped or plain as `spapi_documents` decides.
@@ -28,7 +31,7 @@ import math
 import sqlite3
 from datetime import datetime
 
-from . import feed_processing, registry, spapi_documents
+from . import feed_processing, listings_feed, registry, spapi_documents
 from .clock import UTC, iso_z
 from .feeds import DONE_DELAY, FEED_ID_START, PER_1000_MESSAGES, START_DELAY
 from .spapi import SpError, SpRequest, invalid_input, route
@@ -56,9 +59,6 @@ STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
 REMOVED_MESSAGE = (
     "The feed type {feed_type} is no longer supported: Amazon removed the XML listing feeds "
     "on 2025-07-31. Send listings with JSON_LISTINGS_FEED or the Listings Items API."
-)
-JSON_LISTINGS_MESSAGE = (
-    "JSON_LISTINGS_FEED is not processed by the sandbox yet: the feed was not applied."
 )
 TOKEN_KIND = "sp:getFeeds"
 
@@ -96,21 +96,8 @@ def _startup(state) -> None:
 
 
 def _fatal_document(row, seller_id: str) -> tuple[bytes, str, dict]:
-    """(result document, its content type, summary) of a feed answered FATAL."""
+    """(result document, its content type, summary) of a removed XML listing feed (FATAL)."""
     feed_type = row["feed_type"]
-    if feed_type == JSON_LISTINGS_FEED:
-        report = {
-            "header": {"sellerId": seller_id, "version": "2.0", "feedId": str(row["feed_id"])},
-            "issues": [{"code": "FATAL", "severity": "ERROR", "message": JSON_LISTINGS_MESSAGE}],
-            "summary": {
-                "errors": 1,
-                "warnings": 0,
-                "messagesProcessed": 0,
-                "messagesAccepted": 0,
-                "messagesInvalid": 0,
-            },
-        }
-        return json.dumps(report, indent=2).encode(), "application/json", report["summary"]
     result = feed_processing.Result(
         "Error", 5000, REMOVED_MESSAGE.format(feed_type=feed_type), message_id="0"
     )
@@ -139,6 +126,9 @@ def advance_sp_feeds(state, db: sqlite3.Connection, now: datetime) -> None:
             mws_row = {**dict(row), "feed_type": ORDER_FEEDS[row["feed_type"]], "purge": 0}
             body, summary = feed_processing.process_feed(state, db, mws_row, done_at)
             content_type, status = "text/xml; charset=UTF-8", "DONE"
+        elif row["feed_type"] == JSON_LISTINGS_FEED:
+            body, summary, status = listings_feed.process(state, db, row, done_at)
+            content_type = "application/json"
         else:
             body, content_type, summary = _fatal_document(row, row["seller_id"])
             status = "FATAL"
@@ -251,6 +241,10 @@ def create_feed(req: SpRequest):
     if "marketplaceIds" not in spec:
         raise invalid_input("marketplaceIds is required.")
     markets = body_markets(req, spec["marketplaceIds"])
+    if feed_type == JSON_LISTINGS_FEED and len(markets) != 1:
+        raise invalid_input(
+            "JSON_LISTINGS_FEED applies to one marketplace: give exactly one marketplaceId."
+        )
     document_id = spec.get("inputFeedDocumentId")
     if not isinstance(document_id, str) or not document_id:
         raise invalid_input("inputFeedDocumentId is required.")

@@ -12,6 +12,10 @@ document is the MWS report (its GeneratedReportId), downloaded at a pre-signed U
 Statuses (the model's enum): `_SUBMITTED_` → IN_QUEUE, `_IN_PROGRESS_` → IN_PROGRESS, `_DONE_`
 → DONE, `_CANCELLED_` and `_DONE_NO_DATA_` → CANCELLED (Amazon cancels a report that has no
 data). FATAL never happens.
+
+Restricted reports (`RESTRICTED_REPORT_TYPES`, their documents hold buyer PII): getReportDocument
+answers 403 Unauthorized unless the access token is a Restricted Data Token naming exactly
+`GET /reports/2021-06-30/documents/{that reportDocumentId}` (Tokens API, `api_spapi_tokens`).
 """
 
 from __future__ import annotations
@@ -20,12 +24,19 @@ import hashlib
 import json
 from datetime import timedelta
 
-from . import spapi_documents
+from . import lwa, spapi_documents
 from .api_reports import _key, _load_request, _new_request, _settlement_period
 from .clock import iso_z, parse_iso
-from .reports import AFN_INVENTORY, FLAT_ALL_ORDERS, LISTINGS_ALL, REPORT_TYPES, XML_ALL_ORDERS
+from .reports import (
+    AFN_INVENTORY,
+    FLAT_ALL_ORDERS,
+    FLAT_ORDERS,
+    LISTINGS_ALL,
+    REPORT_TYPES,
+    XML_ALL_ORDERS,
+)
 from .settlement import REPORT_TYPE as SETTLEMENT_V2
-from .spapi import SpError, SpRequest, invalid_input, route
+from .spapi import UNAUTHORIZED, SpError, SpRequest, invalid_input, route
 from .spapi_params import (
     body_markets,
     created_window,
@@ -36,6 +47,7 @@ from .spapi_params import (
 )
 
 MODEL = "reports_2021-06-30.json"
+DOCUMENTS = "/reports/2021-06-30/documents"
 #: SP-API report type -> the MWS report type the sandbox generates
 SP_REPORT_TYPES = {
     "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL": FLAT_ALL_ORDERS,
@@ -43,7 +55,10 @@ SP_REPORT_TYPES = {
     "GET_AFN_INVENTORY_DATA": AFN_INVENTORY,
     "GET_MERCHANT_LISTINGS_ALL_DATA": LISTINGS_ALL,
     "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2": SETTLEMENT_V2,
+    "GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING": FLAT_ORDERS,
 }
+#: report types whose documents hold buyer PII: getReportDocument needs a Restricted Data Token
+RESTRICTED_REPORT_TYPES = {"GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING"}
 MWS_TO_SP = {mws: sp for sp, mws in SP_REPORT_TYPES.items()}
 STATUS_OF = {
     "_SUBMITTED_": "IN_QUEUE",
@@ -275,16 +290,37 @@ def cancel_report(req: SpRequest):
 
 @route(
     "GET",
-    "/reports/2021-06-30/documents/{reportDocumentId}",
+    f"{DOCUMENTS}/{{reportDocumentId}}",
     operation="getReportDocument",
     model=MODEL,
     rate="0.0167",
     burst=15,
 )
 def get_report_document(req: SpRequest) -> dict:
-    return document_answer(
-        req, req.path_params["reportDocumentId"], ("report",), "reportDocumentId", "report document"
-    )
+    document_id = req.path_params["reportDocumentId"]
+    path = f"{DOCUMENTS}/{document_id}"
+    if _restricted_document(req, document_id) and not (
+        req.rdt_path and lwa.same_path(req.rdt_path, path)
+    ):
+        raise SpError(
+            403,
+            "Unauthorized",
+            UNAUTHORIZED,
+            f"The report document holds restricted data: use a restricted data token for GET "
+            f"{path}.",
+        )
+    return document_answer(req, document_id, ("report",), "reportDocumentId", "report document")
+
+
+def _restricted_document(req: SpRequest, document_id: str) -> bool:
+    """Whether the seller's report document is one of a restricted report type."""
+    with req.state.store.tx() as db:
+        row = db.execute(
+            "SELECT r.report_type FROM sp_documents d JOIN reports r ON r.report_id = d.report_id "
+            "WHERE d.document_id = ? AND d.seller_id = ?",
+            (document_id, req.seller.seller_id),
+        ).fetchone()
+    return row is not None and MWS_TO_SP.get(row[0]) in RESTRICTED_REPORT_TYPES
 
 
 def iso_period(period: timedelta) -> str:

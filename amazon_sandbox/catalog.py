@@ -1,4 +1,7 @@
-"""The per-seller catalog that feeds change (SKUs, ASINs, stock, prices, images, relations)."""
+"""The per-seller catalog that feeds change (SKUs, ASINs, stock, prices, images, relations).
+
+The MWS feeds and the SP-API face (Listings Items API, JSON_LISTINGS_FEED: `listings`) write
+the same rows; a listing written through SP-API also keeps its product type and attributes."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ CREATE TABLE IF NOT EXISTS catalog (
     relationships TEXT NOT NULL DEFAULT '[]', -- JSON [{"type","sku"}] (this SKU is the parent)
     overrides TEXT NOT NULL DEFAULT '[]',     -- JSON list of shipping overrides
     product_data TEXT,                        -- JSON of the last Product message's fields
+    product_type TEXT,                        -- SP-API: the listing's Amazon product type
+    attributes TEXT,                          -- SP-API: JSON of the listing's attributes
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
     PRIMARY KEY (seller_id, sku)
@@ -49,6 +54,7 @@ def _row_dict(row: sqlite3.Row) -> dict:
         out[key] = json.loads(out[key]) if out.get(key) else ({} if key == "images" else [])
     out["sale"] = json.loads(out["sale"]) if out.get("sale") else None
     out["product_data"] = json.loads(out["product_data"]) if out.get("product_data") else None
+    out["attributes"] = json.loads(out["attributes"]) if out.get("attributes") else None
     return out
 
 

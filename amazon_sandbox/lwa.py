@@ -6,20 +6,28 @@ Every seller has an LWA client id, client secret and refresh token derived from 
 are random (`Atza|…`), stored with their seller and an expiry one hour later on the *sandbox*
 clock; expired ones are kept a day so that a late caller is told "expired", not "invalid".
 A revoked refresh token (admin) makes the endpoint answer `invalid_grant`.
+
+Restricted Data Tokens (`Atz.sprdt|…`, issued by the Tokens API, `api_spapi_tokens`) live in
+`lwa_restricted_tokens` with their seller, expiry (one hour, sandbox clock) and resources (the
+method and path each one opens; a path may hold `{name}` segments, one segment each). An RDT
+is an access token only for its resources (`matching_resource`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import sqlite3
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from . import registry
 from .registry import Response, SandboxState
 
 ACCESS_TOKEN_SECONDS = 3600
+RESTRICTED_TOKEN_SECONDS = 3600
+RESTRICTED_PREFIX = "Atz.sprdt|"
 #: expired access tokens are remembered this long (sandbox seconds), then forgotten
 EXPIRED_TOKEN_MEMORY = 86400
 TOKEN_PATH = "/auth/o2/token"
@@ -32,6 +40,14 @@ CREATE TABLE IF NOT EXISTS lwa_access_tokens (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS lwa_access_tokens_seller ON lwa_access_tokens (seller_id);
+CREATE TABLE IF NOT EXISTS lwa_restricted_tokens (
+    token TEXT PRIMARY KEY,
+    seller_id TEXT NOT NULL,
+    resources TEXT NOT NULL,          -- JSON [{"method", "path", "dataElements"?}]
+    issued_at REAL NOT NULL,          -- sandbox POSIX seconds
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lwa_restricted_tokens_seller ON lwa_restricted_tokens (seller_id);
 CREATE TABLE IF NOT EXISTS lwa_revoked (
     seller_id TEXT PRIMARY KEY,
     revoked_at REAL NOT NULL
@@ -62,10 +78,10 @@ def _startup(state: SandboxState) -> None:
 
 @registry.on_tick
 def forget_old_access_tokens(state, db: sqlite3.Connection, now) -> None:
-    db.execute(
-        "DELETE FROM lwa_access_tokens WHERE expires_at < ?",
-        (now.timestamp() - EXPIRED_TOKEN_MEMORY,),
-    )
+    for table in ("lwa_access_tokens", "lwa_restricted_tokens"):
+        db.execute(
+            f"DELETE FROM {table} WHERE expires_at < ?", (now.timestamp() - EXPIRED_TOKEN_MEMORY,)
+        )
 
 
 # ---- admin helpers ------------------------------------------------------------------------
@@ -88,12 +104,16 @@ def set_revoked(db: sqlite3.Connection, seller_id: str, revoked: bool, now: floa
 
 
 def expire_access_tokens(db: sqlite3.Connection, seller_id: str, now: float) -> int:
-    """Make every live access token of the seller expire now; returns how many."""
-    cursor = db.execute(
-        "UPDATE lwa_access_tokens SET expires_at = ? WHERE seller_id = ? AND expires_at > ?",
-        (now, seller_id, now),
-    )
-    return cursor.rowcount
+    """Make every live access token (and restricted data token) of the seller expire now;
+    returns how many."""
+    count = 0
+    for table in ("lwa_access_tokens", "lwa_restricted_tokens"):
+        cursor = db.execute(
+            f"UPDATE {table} SET expires_at = ? WHERE seller_id = ? AND expires_at > ?",
+            (now, seller_id, now),
+        )
+        count += cursor.rowcount
+    return count
 
 
 def live_access_tokens(db: sqlite3.Connection, seller_id: str, now: float) -> int:
@@ -227,15 +247,62 @@ INVALID = "The access token you provided is revoked, malformed or invalid."
 
 def seller_of_token(
     db: sqlite3.Connection, token: str | None, now: float
-) -> tuple[str | None, str]:
-    """(seller id, "") for a valid access token, else (None, the 403's details)."""
+) -> tuple[str | None, str, list[dict] | None]:
+    """(seller id, "", None) for a valid access token, (seller id, "", its resources) for a
+    valid restricted data token, else (None, the 403's details, None)."""
     if not token:
-        return None, INVALID
-    row = db.execute(
-        "SELECT seller_id, expires_at FROM lwa_access_tokens WHERE token = ?", (token,)
-    ).fetchone()
+        return None, INVALID, None
+    restricted = token.startswith(RESTRICTED_PREFIX)
+    table = "lwa_restricted_tokens" if restricted else "lwa_access_tokens"
+    columns = "seller_id, expires_at" + (", resources" if restricted else "")
+    row = db.execute(f"SELECT {columns} FROM {table} WHERE token = ?", (token,)).fetchone()
     if row is None:
-        return None, INVALID
+        return None, INVALID, None
     if now >= row["expires_at"]:
-        return None, EXPIRED
-    return row["seller_id"], ""
+        return None, EXPIRED, None
+    return row["seller_id"], "", json.loads(row["resources"]) if restricted else None
+
+
+# ---- restricted data tokens ---------------------------------------------------------------
+
+
+def issue_restricted_token(
+    db: sqlite3.Connection, seller_id: str, resources: list[dict], now: float
+) -> str:
+    """A new restricted data token of the seller for those resources."""
+    token = RESTRICTED_PREFIX + secrets.token_urlsafe(48)
+    db.execute(
+        "INSERT INTO lwa_restricted_tokens (token, seller_id, resources, issued_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (token, seller_id, json.dumps(resources), now, now + RESTRICTED_TOKEN_SECONDS),
+    )
+    return token
+
+
+_TEMPLATE_SEGMENT = re.compile(r"^\{\w+\}$")
+
+
+def _segments(path: str) -> list[str]:
+    return unquote(path).rstrip("/").split("/")
+
+
+def same_path(a: str, b: str) -> bool:
+    return _segments(a) == _segments(b)
+
+
+def matching_resource(resources: list[dict], method: str, path: str) -> str | None:
+    """The path of the RDT resource that opens (method, path): an equal path first, else a
+    template whose `{name}` segments stand for one segment each; None when none does."""
+    wanted = _segments(path)
+    paths = [r["path"] for r in resources if r["method"] == method]
+    for candidate in paths:
+        if _segments(candidate) == wanted:
+            return candidate
+    for candidate in paths:
+        segments = _segments(candidate)
+        if len(segments) == len(wanted) and all(
+            s == w or (w and _TEMPLATE_SEGMENT.match(s))
+            for s, w in zip(segments, wanted, strict=True)
+        ):
+            return candidate
+    return None

@@ -38,6 +38,9 @@ HANDLER_MODULES = (
     "amazon_sandbox.api_reports",
     "amazon_sandbox.api_spapi",
     "amazon_sandbox.api_spapi_reports",
+    "amazon_sandbox.api_spapi_tokens",
+    "amazon_sandbox.api_spapi_definitions",
+    "amazon_sandbox.api_spapi_listings",
 )
 # Used later (by the HTTP handler, by feed processing): imported at start-up too.
 SUPPORT_MODULES = ("amazon_sandbox.feed_orders", "amazon_sandbox.admin", "amazon_sandbox.web")

@@ -9,7 +9,9 @@ body, for the operations whose model gives no response schema), or raise `SpErro
 
 1. routing by method and path (404 `NotFound` for a path no route knows);
 2. the clock ticks, then Login with Amazon: `x-amz-access-token` must be a token the sandbox
-   issued and that has not expired on the sandbox clock (403 `Unauthorized`);
+   issued and that has not expired on the sandbox clock (403 `Unauthorized`); a Restricted
+   Data Token (Tokens API) authorises only the method and path of one of its resources
+   (`req.rdt_path` is that resource's path; None with a plain access token);
 3. injected faults, named by operationId (`faults.py`);
 4. the token bucket of (seller, operationId): the rate and burst of the operation's "Usage Plan"
    table in its model when the models are available (`--spapi-models`), else the defaults given
@@ -20,8 +22,9 @@ Every answer carries `x-amzn-RequestId` and, once the operation is known,
 `x-amzn-RateLimit-Limit` (the operation's rate). Errors are `{"errors": [{code, message,
 details?}]}`.
 
-Pre-signed document URLs (`/sp-documents/…`, `spapi_documents`) are not SP-API calls: no
-access token, no throttling; they answer like S3.
+Pre-signed document URLs (`/sp-documents/…`, `spapi_documents`) and the product type schema
+links (`/sp-schemas/…`, `api_spapi_definitions`) are not SP-API calls: no access token, no
+throttling; they answer like S3.
 """
 
 from __future__ import annotations
@@ -47,9 +50,19 @@ from .throttle import Limit
 log = logging.getLogger("amazon_sandbox")
 
 #: paths under these prefixes belong to the SP-API face (MWS paths are capitalised)
-PREFIXES = ("/orders/", "/sellers/", "/feeds/", "/reports/")
+PREFIXES = (
+    "/orders/",
+    "/sellers/",
+    "/feeds/",
+    "/reports/",
+    "/tokens/",
+    "/listings/",
+    "/definitions/",
+)
 #: the pre-signed document URLs (feed uploads, feed results, report documents)
 DOCUMENTS_PREFIX = "/sp-documents/"
+#: the product type schema and meta-schema links of getDefinitionsProductType
+SCHEMAS_PREFIX = "/sp-schemas/"
 #: where the models are looked for when --spapi-models is not given
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "shared/amazon/sp-api/models"
 
@@ -92,6 +105,8 @@ class SpRequest:
     body: bytes
     request_id: str
     state: SandboxState
+    #: with a Restricted Data Token: the path of its resource that opened this call
+    rdt_path: str | None = None
 
     def one(self, name: str) -> str | None:
         """A single-valued query parameter (the last one sent), None when absent or empty."""
@@ -173,20 +188,21 @@ def route(method: str, template: str, *, operation: str, model: str, rate: str, 
 
 def owns(path: str) -> bool:
     """Whether a request path is for the SP-API face (or one of its document URLs)."""
-    return path.startswith(PREFIXES) or path.startswith(DOCUMENTS_PREFIX) or path == lwa.TOKEN_PATH
+    return path.startswith((*PREFIXES, DOCUMENTS_PREFIX, SCHEMAS_PREFIX)) or path == lwa.TOKEN_PATH
 
 
 # ---- usage plans from the models ----------------------------------------------------------
 
 _USAGE_PLAN = re.compile(
-    r"\|\s*Rate \(requests per second\)\s*\|\s*Burst\s*\|\s*\n"
+    r"\|\s*(?:Plan type\s*\|\s*)?Rate \(requests per second\)\s*\|\s*Burst\s*\|\s*\n"
     r"\s*\|[\s|:-]+\n"
-    r"\s*\|\s*([0-9]*\.?[0-9]+)\s*\|\s*([0-9]+)\s*\|"
+    r"\s*\|\s*(?:Default\s*\|\s*)?([0-9]*\.?[0-9]+)\s*\|\s*([0-9]+)\s*\|"
 )
 
 
 def usage_plan(description: str) -> tuple[str, int] | None:
-    """(rate as written, burst) from an operation description's "Usage Plan" table."""
+    """(rate as written, burst) from an operation description's "Usage Plan" table (or the
+    "Default" row of a "Usage Plans" table with a "Plan type" column)."""
     match = _USAGE_PLAN.search(description or "")
     return (match.group(1), int(match.group(2))) if match else None
 
@@ -281,6 +297,10 @@ def handle(
         from . import spapi_documents
 
         return spapi_documents.handle_url(state, method, path, query, body, headers, request_id)
+    if path.startswith(SCHEMAS_PREFIX):
+        from . import api_spapi_definitions
+
+        return api_spapi_definitions.handle_schema_url(state, method, path, query, request_id)
     out_headers = {"x-amzn-RequestId": request_id}
     try:
         return _dispatch(state, method, path, query, body, headers, request_id, out_headers)
@@ -310,12 +330,17 @@ def _dispatch(state, method, path, query, body, headers, request_id, out_headers
     out_headers["x-amzn-RateLimit-Limit"] = r.rate
     with state.store.tx() as db:
         run_ticks(state, db)
-        seller_id, why = lwa.seller_of_token(
+        seller_id, why, resources = lwa.seller_of_token(
             db, headers.get("x-amz-access-token"), state.clock.timestamp()
         )
         seller = sellers.get_seller(db, seller_id) if seller_id else None
     if seller is None:
         raise SpError(403, "Unauthorized", UNAUTHORIZED, why or lwa.INVALID)
+    rdt_path = None
+    if resources is not None:  # a Restricted Data Token: only for its resources
+        rdt_path = lwa.matching_resource(resources, method, path)
+        if rdt_path is None:
+            raise SpError(403, "Unauthorized", UNAUTHORIZED, lwa.INVALID)
     parsed = parse_query(query)
     paged = bool(parsed.get("paginationToken") or parsed.get("nextToken"))
     sandbox_ts = state.clock.timestamp()
@@ -347,6 +372,7 @@ def _dispatch(state, method, path, query, body, headers, request_id, out_headers
         body=body,
         request_id=request_id,
         state=state,
+        rdt_path=rdt_path,
     )
     with state.store.tx():
         data = r.handler(req)

@@ -298,6 +298,18 @@ def expire_urls(db: sqlite3.Connection, seller_id: str, now: float) -> int:
 # ---- serving the URLs (S3's answers) ------------------------------------------------------
 
 
+def method_not_allowed(method: str, request_id: str) -> Response:
+    """S3's answer to a method an object does not take."""
+    return _s3_error(
+        405,
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        request_id,
+        Method=method,
+        ResourceType="OBJECT",
+    )
+
+
 def _s3_error(status: int, code: str, message: str, request_id: str, **extra) -> Response:
     root = etree.Element("Error")
     etree.SubElement(root, "Code").text = code
@@ -339,14 +351,7 @@ def handle_url(
     document_id = unquote(path[len(PATH) :])
     params = dict(parse_qsl(query, keep_blank_values=True))
     if method not in ("GET", "HEAD", "PUT"):
-        return _s3_error(
-            405,
-            "MethodNotAllowed",
-            "The specified method is not allowed against this resource.",
-            request_id,
-            Method=method,
-            ResourceType="OBJECT",
-        )
+        return method_not_allowed(method, request_id)
     if any(not params.get(name) for name in REQUIRED_QUERY):
         return _s3_error(
             400,

@@ -62,7 +62,8 @@ def page(state: SandboxState, query: str = "") -> Response:
                         ]
                         for r in rows[:500]
                     ],
-                    "No SKUs yet: submit a _POST_PRODUCT_DATA_ feed.",
+                    "No SKUs yet: put a listing (Listings Items API, JSON_LISTINGS_FEED) or "
+                    "submit a _POST_PRODUCT_DATA_ feed.",
                 )
             )
             orders = api_orders.list_orders_admin(db, sid)

@@ -370,10 +370,22 @@ def quota_buckets(cr, account_id):
     return cr.fetchall()
 
 
-def create_account(env, box, creds, name, scale, warehouse=None, **values):
+def create_account(env, box, creds, name, scale, warehouse=None, api="mws", **values):
     """An Amazon account on the sandbox's seller ``creds`` (US marketplace, ``warehouse`` or
-    the first one, ``sandbox_time_scale = scale``), with ``values`` on top."""
+    the first one, ``sandbox_time_scale = scale``) through ``api`` (``mws`` or ``spapi``:
+    Login with Amazon credentials and the restricted role for the order reports), with
+    ``values`` on top."""
     warehouse = warehouse or env["stock.warehouse"].search([], limit=1)
+    if api == "spapi":
+        credentials = {
+            "amazon_api": "spapi",
+            "lwa_client_id": creds.client_id,
+            "lwa_client_secret": creds.client_secret,
+            "lwa_refresh_token": creds.refresh_token,
+            "order_reports_role": True,
+        }
+    else:
+        credentials = {"access_key": creds.access_key, "secret_key": creds.secret_key}
     return env["amazon.account"].create(
         {
             "name": name,
@@ -382,9 +394,8 @@ def create_account(env, box, creds, name, scale, warehouse=None, **values):
             "sandbox_time_scale": scale,
             "marketplace_id": env.ref("amazon_integration.marketplace_us").id,
             "merchant_id": creds.seller_id,
-            "access_key": creds.access_key,
-            "secret_key": creds.secret_key,
             "warehouse_ids": [(6, 0, warehouse.ids)],
+            **credentials,
             **values,
         }
     )
@@ -600,7 +611,22 @@ class SandboxRun:
         return {row["sku"]: row for row in rows}
 
     def feeds(self):
-        return self.box.admin("GET", f"/admin/sellers/{self.seller}/feeds")
+        """The seller's feeds on both faces, in the MWS face's terms (an SP-API feed type
+        ``POST_X_DATA`` as ``_POST_X_DATA_``, DONE as ``_DONE_``)."""
+        feeds = self.box.admin("GET", f"/admin/sellers/{self.seller}/feeds")
+        for feed in self.box.admin("GET", f"/admin/sellers/{self.seller}/sp-feeds"):
+            status = feed["processingStatus"]
+            feeds.append(
+                {
+                    "feed_type": f"_{feed['feedType']}_",
+                    "status": "_DONE_" if status == "DONE" else status,
+                    "submitted": feed["createdTime"],
+                    "completed": feed.get("processingEndTime"),
+                    "message_count": feed["messageCount"],
+                    "summary": feed["summary"],
+                }
+            )
+        return feeds
 
     def orders(self):
         return self.box.admin("GET", f"/admin/sellers/{self.seller}/orders")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from . import reports as reportlib
 from .sanitize import redact
 
 MAX_MESSAGE = 500
@@ -242,13 +243,69 @@ class Reports:
     def next_available(self, token: str) -> Page:
         raise NotImplementedError
 
-    def download(self, report_id: str) -> bytes:
+    def download(self, report_id: str, kind: str | None = None) -> bytes:
+        """A report's document (``kind``: the report kind, for an API that reads some kinds
+        differently, e.g. SP-API's restricted reports)."""
         raise NotImplementedError
 
     def parse(self, kind: str, body: bytes) -> list[dict]:
         """The rows of a downloaded report: order dicts for the order kinds, stock rows
-        (sku, fnsku, asin, condition, quantities) for ``fba_inventory``. Raises
-        ``ResponseParseError`` for a document that cannot be read."""
+        (sku, fnsku, asin, condition, quantities) for ``fba_inventory``, listing rows for
+        ``listings``. Raises ``ResponseParseError`` for a document that cannot be read.
+        The documents are the same on both APIs (Amazon renamed the report types only)."""
+        seller_id = self.api.seller_id
+        if kind == REPORT_ORDERS_UPDATED:
+            return reportlib.parse_xml_orders_report(body, seller_id=seller_id)
+        if kind == REPORT_ORDERS_NEW:
+            return reportlib.parse_flat_file_orders(body, seller_id=seller_id)
+        if kind == REPORT_FBA_INVENTORY:
+            return reportlib.parse_afn_inventory(body)
+        if kind == REPORT_LISTINGS:
+            return reportlib.parse_listings(body)
+        raise ValueError(f"no reader for {kind} reports")
+
+
+class Listings:
+    """One listing at a time (SP-API's Listings Items API): the answers are
+    :class:`.listings_checks.ListingSubmission` / :class:`.listings_checks.ListingState`."""
+
+    def get(self, sku: str):
+        """The listing as Amazon has it: ASIN, status, issues, offer, quantity."""
+        raise NotImplementedError
+
+    def put(self, sku: str, product_type: str, attributes: dict, *, preview: bool = False):
+        """The whole listing (created or replaced); ``preview``: validated, not saved."""
+        raise NotImplementedError
+
+    def patch(self, sku: str, product_type: str, patches: list, *, preview: bool = False):
+        """JSON Patch operations on the listing's attributes (stock, price...)."""
+        raise NotImplementedError
+
+    def delete(self, sku: str):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ProductTypeDefinition:
+    """A product type's definition in a marketplace: its version and its schema's address."""
+
+    name: str
+    version: str
+    schema_url: str
+    display_name: str | None = None
+    requirements: str | None = None
+
+
+class ProductTypes:
+    def search(self, keywords: str | None = None) -> list[tuple[str, str]]:
+        """(name, display name) of the product types matching ``keywords``."""
+        raise NotImplementedError
+
+    def definition(self, name: str) -> ProductTypeDefinition:
+        raise NotImplementedError
+
+    def schema(self, definition: ProductTypeDefinition) -> dict:
+        """The JSON Schema a definition points to."""
         raise NotImplementedError
 
 
@@ -260,6 +317,8 @@ class AmazonApi:
     orders: Orders
     feeds: Feeds
     reports: Reports
+    listings: Listings | None = None  # the "listings" group
+    product_types: ProductTypes | None = None
 
     quotas = None  # its QuotaTable
     #: the account's credential fields this API needs (all required unless optional)
@@ -267,10 +326,13 @@ class AmazonApi:
     optional_credentials: tuple = ()
     #: the capability groups it implements: "sellers", "orders", "order_feeds" (order
     #: acknowledgements, shipments, refunds), "catalog" (listing feeds), "reports" (FBA
-    #: stock, listings, settlements), "order_reports" (new orders with addresses from reports)
+    #: stock, listings, settlements), "order_reports" (new orders with addresses from reports),
+    #: "listings" (one listing at a time and product types: ``listings``, ``product_types``)
     capability_groups = frozenset(
         {"sellers", "orders", "order_feeds", "catalog", "reports", "order_reports"}
     )
+    #: the groups that also need a restricted (PII) role the seller says the app has
+    restricted_groups = frozenset()
 
     #: the feed kinds (message types) -> the API's own feed type names
     feed_types: dict = {}
@@ -285,6 +347,16 @@ class AmazonApi:
         """Whether this API implements a capability group (the account's cycle leaves out
         the steps that need one it does not)."""
         return group in cls.capability_groups
+
+    @classmethod
+    def sustained(cls, capability: str, seconds: float) -> float:
+        """How many calls of a capability operation its quota restores in ``seconds`` (what
+        a path built on it can keep up with, burst aside)."""
+        limit = cls.quotas.limit_for(cls.operation(capability))
+        calls = seconds / limit.restore_seconds
+        if limit.hourly:
+            calls = min(calls, limit.hourly * seconds / 3600.0)
+        return calls
 
     def __init__(self, transport, gate, *, seller_id, marketplaces):
         self.transport = transport

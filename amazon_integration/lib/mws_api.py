@@ -342,16 +342,5 @@ class _Reports(_Part, api.Reports):
     def next_available(self, token):
         return self._available(self._call("reports.next_available", next_token=token))
 
-    def download(self, report_id):
+    def download(self, report_id, kind=None):
         return self._call("reports.download", report_id=report_id).body
-
-    def parse(self, kind, body):
-        if kind == api.REPORT_ORDERS_UPDATED:
-            return reportlib.parse_xml_orders_report(body, seller_id=self.api.seller_id)
-        if kind == api.REPORT_ORDERS_NEW:
-            return reportlib.parse_flat_file_orders(body, seller_id=self.api.seller_id)
-        if kind == api.REPORT_FBA_INVENTORY:
-            return reportlib.parse_afn_inventory(body)
-        if kind == api.REPORT_LISTINGS:
-            return reportlib.parse_listings(body)
-        raise ValueError(f"no reader for {kind} reports")

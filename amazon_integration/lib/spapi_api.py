@@ -6,9 +6,11 @@ proceeds included; getOrder) and the order feeds (Feeds API: createFeedDocument,
 pre-signed URL — made again when it expired —, createFeed, getFeed(s), getFeedDocument; the XML
 acknowledgement, fulfillment and payment adjustment documents Amazon still takes) and the
 reports (Reports API: FBA stock, the listings read-back, the all-orders XML report, the
-scheduled V2 settlements). The catalog over SP-API (Listings Items API, JSON_LISTINGS_FEED)
-comes next: :meth:`SpApi.supports` says which capability groups an account on this API can
-use, and the account's cycle leaves the others out (``amazon_sync``).
+scheduled V2 settlements, and the flat order report with the buyers' addresses, whose document
+is read with a restricted data token from the Tokens API). The catalog over SP-API (Listings
+Items API, JSON_LISTINGS_FEED) comes next: :meth:`SpApi.supports` says which capability groups
+an account on this API can use, and the account's cycle leaves the others out
+(``amazon_sync``).
 
 Quotas are Amazon's token buckets per operation (rate and burst from each operation's usage
 plan in Amazon's models), counted on the account like MWS's.
@@ -19,9 +21,9 @@ from __future__ import annotations
 import base64
 import json
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote
 
-from . import api
-from . import reports as reportlib
+from . import api, listings_checks, listings_json
 from .api import AmazonCallError, QuotaWait
 from .quota import Limit, QuotaTable, with_rate
 from .responses import ResponseParseError, parse_datetime
@@ -49,6 +51,13 @@ SPAPI_QUOTAS = QuotaTable(
         "getReports": _bucket(0.0222, 10),
         "getReport": _bucket(2.0, 15),
         "getReportDocument": _bucket(0.0167, 15),
+        "createRestrictedDataToken": _bucket(1.0, 10),
+        "getListingsItem": _bucket(5.0, 10),
+        "putListingsItem": _bucket(5.0, 10),
+        "patchListingsItem": _bucket(5.0, 5),
+        "deleteListingsItem": _bucket(5.0, 5),
+        "searchDefinitionsProductTypes": _bucket(5.0, 10),
+        "getDefinitionsProductType": _bucket(5.0, 10),
     }
 )
 
@@ -69,6 +78,13 @@ OPERATIONS = {
     "reports.available": "getReports",
     "reports.next_available": "getReports",
     "reports.download": "getReportDocument",
+    "tokens.restricted": "createRestrictedDataToken",
+    "listings.get": "getListingsItem",
+    "listings.put": "putListingsItem",
+    "listings.patch": "patchListingsItem",
+    "listings.delete": "deleteListingsItem",
+    "product_types.search": "searchDefinitionsProductTypes",
+    "product_types.definition": "getDefinitionsProductType",
 }
 #: what each operation is on the wire
 ROUTES = {
@@ -84,23 +100,37 @@ ROUTES = {
     "getReport": ("GET", "/reports/2021-06-30/reports/{reportId}"),
     "getReports": ("GET", "/reports/2021-06-30/reports"),
     "getReportDocument": ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"),
+    "createRestrictedDataToken": ("POST", "/tokens/2021-03-01/restrictedDataToken"),
+    "getListingsItem": ("GET", "/listings/2021-08-01/items/{sellerId}/{sku}"),
+    "putListingsItem": ("PUT", "/listings/2021-08-01/items/{sellerId}/{sku}"),
+    "patchListingsItem": ("PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
+    "deleteListingsItem": ("DELETE", "/listings/2021-08-01/items/{sellerId}/{sku}"),
+    "searchDefinitionsProductTypes": ("GET", "/definitions/2020-09-01/productTypes"),
+    "getDefinitionsProductType": ("GET", "/definitions/2020-09-01/productTypes/{productType}"),
 }
-#: the report kinds read over SP-API (new orders with their addresses come from searchOrders:
-#: the order reports carry no buyer address without a restricted data token)
+#: the report kinds read over SP-API
 REPORT_TYPES = {
+    api.REPORT_ORDERS_NEW: "GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING",
     api.REPORT_ORDERS_UPDATED: "GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
     api.REPORT_FBA_INVENTORY: "GET_AFN_INVENTORY_DATA",
     api.REPORT_LISTINGS: "GET_MERCHANT_LISTINGS_ALL_DATA",
     api.REPORT_SETTLEMENT: "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
 }
 _REPORT_KINDS = {value: key for key, value in REPORT_TYPES.items()}
+#: restricted reports (buyer names and addresses): their documents are read with a restricted
+#: data token (Tokens API), which Amazon gives only to an app with the Direct-to-Consumer
+#: Shipping role
+RESTRICTED_REPORT_TYPES = frozenset({"GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING"})
 #: the feed documents' message types → SP-API feed types (the catalog ones Amazon removed on
 #: 2025-07-31 and answers FATAL: an SP-API account never sends them)
 FEED_TYPES = {
     "OrderAcknowledgement": "POST_ORDER_ACKNOWLEDGEMENT_DATA",
     "OrderFulfillment": "POST_ORDER_FULFILLMENT_DATA",
     "OrderAdjustment": "POST_PAYMENT_ADJUSTMENT_DATA",
+    listings_json.MESSAGE_KIND: listings_json.FEED_TYPE,
 }
+#: the uploaded document's content type per feed type (XML unless named)
+CONTENT_TYPES = {listings_json.FEED_TYPE: listings_json.CONTENT_TYPE}
 FEED_STATES = {
     "IN_QUEUE": api.QUEUED,
     "IN_PROGRESS": api.IN_PROGRESS,
@@ -173,7 +203,11 @@ class SpApi(api.AmazonApi):
     operations = OPERATIONS
     feed_types = FEED_TYPES
     credential_fields = CREDENTIALS
-    capability_groups = frozenset({"sellers", "orders", "order_feeds", "reports"})
+    capability_groups = frozenset(
+        {"sellers", "orders", "order_feeds", "reports", "order_reports", "listings"}
+    )
+    #: new orders from the order report need the buyers' addresses: a restricted role
+    restricted_groups = frozenset({"order_reports"})
 
     def __init__(self, transport, gate, *, seller_id, marketplaces):
         super().__init__(transport, gate, seller_id=seller_id, marketplaces=marketplaces)
@@ -181,6 +215,8 @@ class SpApi(api.AmazonApi):
         self.orders = _Orders(self)
         self.feeds = _Feeds(self)
         self.reports = _Reports(self)
+        self.listings = _Listings(self)
+        self.product_types = _ProductTypes(self)
 
     @classmethod
     def connect(
@@ -228,8 +264,11 @@ class SpApi(api.AmazonApi):
         )
         return with_rate(state, value) if value else state
 
-    def call(self, capability, *, path_args=None, params=None, json_body=None, reserve=0):
-        """One SP-API call through the gate: quota first (QuotaWait, nothing sent)."""
+    def call(
+        self, capability, *, path_args=None, params=None, json_body=None, reserve=0, token=None
+    ):
+        """One SP-API call through the gate: quota first (QuotaWait, nothing sent).
+        ``token``: a restricted data token to call with instead of the access token."""
         operation = OPERATIONS[capability]
         method, path = ROUTES[operation]
         path = path.format(**(path_args or {}))
@@ -237,7 +276,7 @@ class SpApi(api.AmazonApi):
         def send():
             try:
                 return self.transport.call(
-                    operation, method, path, params=params, json_body=json_body
+                    operation, method, path, params=params, json_body=json_body, token=token
                 )
             except AmazonCallError as error:
                 paged = bool(params) and ("nextToken" in params or "paginationToken" in params)
@@ -380,14 +419,17 @@ class _Feeds(_Part, api.Feeds):
                 "UnsupportedFeedType",
                 f"{kind} feeds are not sent over SP-API (Amazon removed the XML listing feeds)",
             )
+        content_type = CONTENT_TYPES.get(feed_type, XML_CONTENT_TYPE)
+        # a JSON_LISTINGS_FEED applies to one marketplace (the account's own)
+        marketplaces = self.api.marketplaces[:1] if feed_type in CONTENT_TYPES else None
         for attempt in (1, 2):
-            reply = self.api.call("feeds.document", json_body={"contentType": XML_CONTENT_TYPE})
+            reply = self.api.call("feeds.document", json_body={"contentType": content_type})
             created = reply.json()
             if not created.get("feedDocumentId") or not created.get("url"):
                 raise _malformed(reply.operation, "createFeedDocument without document or URL")
             try:
                 self.api.transport.upload(
-                    "uploadFeedDocument", created["url"], document, XML_CONTENT_TYPE
+                    "uploadFeedDocument", created["url"], document, content_type
                 )
                 break
             except AmazonCallError as error:
@@ -398,7 +440,7 @@ class _Feeds(_Part, api.Feeds):
             reserve=reserve,
             json_body={
                 "feedType": feed_type,
-                "marketplaceIds": self.api.marketplaces,
+                "marketplaceIds": marketplaces or self.api.marketplaces,
                 "inputFeedDocumentId": created["feedDocumentId"],
             },
         )
@@ -548,9 +590,36 @@ class _Reports(_Part, api.Reports):
     def next_available(self, token):
         return self._page(*self._list("reports.next_available", {"nextToken": token}))
 
-    def download(self, report_id):
-        """``report_id``: the report's document id (what :class:`api.Report` carries)."""
-        reply = self.api.call("reports.download", path_args={"reportDocumentId": report_id})
+    def _restricted_token(self, method, path):
+        """A restricted data token for one resource (createRestrictedDataToken)."""
+        body = {"restrictedResources": [{"method": method, "path": path}]}
+        try:
+            reply = self.api.call("tokens.restricted", json_body=body)
+        except AmazonCallError as error:
+            if error.kind in (api.AUTH, api.PERMANENT):
+                # the app lacks the role, the connection itself is fine
+                error.kind = api.PERMANENT
+                error.message = (
+                    f"{error.message} — Amazon gives the buyers' addresses of the order "
+                    "reports only to an app with the Direct-to-Consumer Shipping role: add "
+                    "it to the app in Seller Central, or untick Direct-to-Consumer Shipping "
+                    "Role on the account (new orders then come from searchOrders only)"
+                )
+            raise
+        token = reply.json().get("restrictedDataToken")
+        if not token:
+            raise _malformed(reply.operation, "createRestrictedDataToken without a token")
+        return token
+
+    def download(self, report_id, kind=None):
+        """``report_id``: the report's document id (what :class:`api.Report` carries); a
+        restricted report's document is asked for with a restricted data token."""
+        path_args = {"reportDocumentId": report_id}
+        token = None
+        if REPORT_TYPES.get(kind) in RESTRICTED_REPORT_TYPES:
+            method, path = ROUTES[OPERATIONS["reports.download"]]
+            token = self._restricted_token(method, path.format(**path_args))
+        reply = self.api.call("reports.download", path_args=path_args, token=token)
         document = reply.json()
         if not document.get("url"):
             raise _malformed(reply.operation, "getReportDocument without URL")
@@ -558,11 +627,92 @@ class _Reports(_Part, api.Reports):
             "downloadReportDocument", document["url"], document.get("compressionAlgorithm")
         ).body
 
-    def parse(self, kind, body):
-        if kind == api.REPORT_ORDERS_UPDATED:
-            return reportlib.parse_xml_orders_report(body, seller_id=self.api.seller_id)
-        if kind == api.REPORT_FBA_INVENTORY:
-            return reportlib.parse_afn_inventory(body)
-        if kind == api.REPORT_LISTINGS:
-            return reportlib.parse_listings(body)
-        raise ValueError(f"no reader for {kind} reports")
+
+#: what getListingsItem includes (the listing form shows them)
+LISTING_DATA = ("summaries", "attributes", "issues", "offers", "fulfillmentAvailability")
+
+
+class _Listings(_Part, api.Listings):
+    """The Listings Items API for the account's marketplace (the first of its list)."""
+
+    def _call(self, capability, sku, *, params=None, json_body=None):
+        path_args = {"sellerId": self.api.seller_id, "sku": quote(sku, safe="")}
+        query = {"marketplaceIds": self.api.marketplaces[:1], "issueLocale": "en_US"}
+        reply = self.api.call(
+            capability, path_args=path_args, params={**query, **(params or {})}, json_body=json_body
+        )
+        return reply
+
+    def _submission(self, reply):
+        try:
+            return listings_checks.parse_submission(reply.body)
+        except ResponseParseError as error:
+            raise _malformed(reply.operation, error) from None
+
+    def get(self, sku):
+        reply = self._call("listings.get", sku, params={"includedData": list(LISTING_DATA)})
+        try:
+            return listings_checks.parse_listing(reply.body, self.api.marketplaces[0])
+        except ResponseParseError as error:
+            raise _malformed(reply.operation, error) from None
+
+    def put(self, sku, product_type, attributes, *, preview=False):
+        body = {"productType": product_type, "requirements": "LISTING", "attributes": attributes}
+        params = {"mode": "VALIDATION_PREVIEW"} if preview else None
+        return self._submission(self._call("listings.put", sku, params=params, json_body=body))
+
+    def patch(self, sku, product_type, patches, *, preview=False):
+        body = {"productType": product_type, "patches": patches}
+        params = {"mode": "VALIDATION_PREVIEW"} if preview else None
+        return self._submission(self._call("listings.patch", sku, params=params, json_body=body))
+
+    def delete(self, sku):
+        return self._submission(self._call("listings.delete", sku))
+
+
+class _ProductTypes(_Part, api.ProductTypes):
+    def search(self, keywords=None):
+        params = {"marketplaceIds": self.api.marketplaces[:1]}
+        if keywords:
+            params["keywords"] = [keywords]
+        reply = self.api.call("product_types.search", params=params)
+        found = reply.json().get("productTypes")
+        if not isinstance(found, list):
+            raise _malformed(reply.operation, "no productTypes list")
+        return [
+            (t.get("name"), t.get("displayName") or t.get("name")) for t in found if t.get("name")
+        ]
+
+    def definition(self, name):
+        reply = self.api.call(
+            "product_types.definition",
+            path_args={"productType": quote(name, safe="")},
+            params={
+                "marketplaceIds": self.api.marketplaces[:1],
+                "sellerId": self.api.seller_id,
+                "requirements": "LISTING",
+                "locale": "DEFAULT",
+            },
+        )
+        data = reply.json()
+        try:
+            version = listings_checks.schema_version(data)
+        except ResponseParseError as error:
+            raise _malformed(reply.operation, error) from None
+        link = (data.get("schema") or {}).get("link") or {}
+        if not link.get("resource"):
+            raise _malformed(reply.operation, f"{name}: a definition without its schema link")
+        return api.ProductTypeDefinition(
+            name=data.get("productType") or name,
+            version=version,
+            schema_url=link["resource"],
+            display_name=data.get("displayName"),
+            requirements=data.get("requirements"),
+        )
+
+    def schema(self, definition):
+        body = self.api.transport.download("downloadProductTypeSchema", definition.schema_url).body
+        try:
+            return listings_checks.json_object(body, f"the {definition.name} schema")
+        except ResponseParseError as error:
+            raise _malformed("downloadProductTypeSchema", error) from None

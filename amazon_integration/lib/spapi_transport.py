@@ -126,6 +126,7 @@ class SpApiTransport:
         self.tokens = tokens
         self._credentials = (client_id, client_secret, refresh_token)
         self._last_token = None
+        self._restricted = None  # the last restricted data token (redacted like the rest)
         self.session = session or requests.Session()
 
     def __repr__(self):  # never show the credentials
@@ -133,7 +134,7 @@ class SpApiTransport:
 
     @property
     def _secrets(self):
-        return (*self._credentials, self._last_token)
+        return (*self._credentials, self._last_token, self._restricted)
 
     # ------------------------------------------------------------------ Login with Amazon
 
@@ -187,14 +188,19 @@ class SpApiTransport:
 
     # ------------------------------------------------------------------ one call
 
-    def call(self, operation, method, path, *, params=None, json_body=None) -> SpApiReply:
-        """Perform one SP-API operation; raise AmazonCallError (sanitised)."""
+    def call(
+        self, operation, method, path, *, params=None, json_body=None, token=None
+    ) -> SpApiReply:
+        """Perform one SP-API operation; raise AmazonCallError (sanitised). ``token``: a
+        restricted data token to send instead of the access token (never renewed here)."""
         started = time.monotonic()
+        if token:
+            self._restricted = token
         try:
             try:
-                return self._send(operation, method, path, params, json_body, started)
+                return self._send(operation, method, path, params, json_body, started, token)
             except AmazonCallError as error:
-                if error.kind != api.AUTH or error.operation == "LwaToken":
+                if error.kind != api.AUTH or error.operation == "LwaToken" or token:
                     raise
                 # an access token Amazon no longer takes (expired early, revoked by a
                 # rotation): one new token and one more try
@@ -213,8 +219,8 @@ class SpApiTransport:
             )
             raise error.redacted(self._secrets) from None
 
-    def _send(self, operation, method, path, params, json_body, started):
-        token = self.access_token()
+    def _send(self, operation, method, path, params, json_body, started, token=None):
+        token = token or self.access_token()
         try:
             response = self.session.request(
                 method,

@@ -557,8 +557,12 @@ class AmazonAccount(models.Model):
         return LWA_ENDPOINT
 
     def _supports(self, group):
-        """Whether this account's API implements a capability group (see lib.api)."""
-        return self._api_class().supports(group)
+        """Whether this account's API implements a capability group (see lib.api) and, for
+        a group that needs a restricted role, whether the account says the app has it."""
+        api_class = self._api_class()
+        if group in api_class.restricted_groups and not self.order_reports_role:
+            return False
+        return api_class.supports(group)
 
     def _require(self, group):
         """A button that needs a capability group this account's API lacks says so."""

@@ -81,13 +81,16 @@ class AmazonAccount(models.Model):
         return naive(self._quota_clock(datetime.now(timezone.utc)))
 
     def _items_capacity(self):
-        """Orders ListOrderItems can fetch in one interval (1 call every 2 s)."""
-        return max(1, (self.sync_interval or 60) // 2)
+        """Orders the items call can fetch in one interval (MWS's ListOrderItems: one call
+        every 2 s; SP-API's searchOrders brings the items itself)."""
+        interval = self.sync_interval or 60
+        return max(1, int(self._api_class().sustained("orders.items", interval)))
 
     def _listing_capacity(self):
-        """Orders ListOrders can page through in one interval (a page of 100 restored a
-        minute)."""
-        return LIST_PAGE_SIZE * max(1, (self.sync_interval or 60) // 60)
+        """Orders the listing can page through in one interval (MWS: a page of 100
+        restored a minute; SP-API's searchOrders: one every 3 minutes)."""
+        interval = self.sync_interval or 60
+        return max(1, int(LIST_PAGE_SIZE * self._api_class().sustained("orders.search", interval)))
 
     def _listing_statuses(self):
         """The OrderStatus filter of the listings: Pending orders only when they are
@@ -109,7 +112,7 @@ class AmazonAccount(models.Model):
         covered, so no order and no change falls between the two paths.
         """
         if not self._supports("order_reports"):
-            return "api"  # SP-API: new orders with their addresses come from searchOrders
+            return "api"  # no order reports with addresses: new orders come from the API
         if self.order_import_mode != "auto":
             return self.order_import_mode
         capacity = self._items_capacity()

@@ -157,7 +157,7 @@ class AmazonReportRequest(models.Model):
             else:
                 self.poll_at = now + timedelta(seconds=POLL_SECONDS)
                 return None
-        body = reports.download(self.report_id)
+        body = reports.download(self.report_id, self.kind)
         try:
             rows = reports.parse(self.kind, body)
         except ResponseParseError as error:

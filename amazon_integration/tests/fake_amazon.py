@@ -322,7 +322,7 @@ class _Reports(_Part, api.Reports):
     def next_available(self, token):
         raise AssertionError("the fake lists every report on one page")
 
-    def download(self, report_id):
+    def download(self, report_id, kind=None):
         return self.fake.call("reports.download", lambda: report_id.encode())
 
     def parse(self, kind, body):

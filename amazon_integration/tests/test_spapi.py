@@ -14,8 +14,9 @@ from .test_order_import import IMPORTABLE, OrderCase, TestOrderImportSandbox
 from .test_settlement import TestSettlementDownload
 
 
-def spapi_account(create_account):
-    """``create_account`` of a test class, on SP-API (the sandbox's LWA credentials)."""
+def spapi_account(create_account, **defaults):
+    """``create_account`` of a test class, on SP-API (the sandbox's LWA credentials);
+    ``defaults``: more account values."""
 
     def create(cls, creds, **values):
         return create_account.__func__(
@@ -27,7 +28,7 @@ def spapi_account(create_account):
             lwa_client_id=creds.client_id,
             lwa_client_secret=creds.client_secret,
             lwa_refresh_token=creds.refresh_token,
-            **values,
+            **{**defaults, **values},
         )
 
     return classmethod(create)
@@ -225,15 +226,92 @@ class TestSettlementDownloadSpApi(TestSettlementDownload):
 
 @tagged("post_install", "-at_install")
 class TestOrderImportSandboxSpApi(TestOrderImportSandbox):
-    """The order import scenarios that do not name MWS's paths again on SP-API (the
-    report-path ones need SP-API's order reports, not implemented: see amazon_sync)."""
+    """The order import scenarios again on SP-API: searchOrders, and the order reports read
+    with a restricted data token (an app with the Direct-to-Consumer Shipping role). The
+    two listing-fault scenarios name MWS's paging operations and have their SP-API
+    counterparts in TestSpApiOrders (429 storm, corrupted page token)."""
 
-    create_account = spapi_account(TestOrderImportSandbox.create_account)
+    create_account = spapi_account(TestOrderImportSandbox.create_account, order_reports_role=True)
+    report_request_operation = "createReport"
+    listing_operation = "searchOrders"
+    api_gives_afn_buyer_email = False  # searchOrders: "only available for FBM orders"
     test_api_multi_page_import_totals_no_duplicates = (
         TestOrderImportSandbox.test_api_multi_page_import_totals_no_duplicates
     )
     test_several_currencies = TestOrderImportSandbox.test_several_currencies
     test_manual_download_wizard = TestOrderImportSandbox.test_manual_download_wizard
+    test_report_path_imports_the_same_orders_as_the_api = (
+        TestOrderImportSandbox.test_report_path_imports_the_same_orders_as_the_api
+    )
+    test_report_request_survives_a_crash = (
+        TestOrderImportSandbox.test_report_request_survives_a_crash
+    )
+    test_report_path_follows_changes_without_listing = (
+        TestOrderImportSandbox.test_report_path_follows_changes_without_listing
+    )
+
+    def test_5xx_and_a_429_storm_mid_paging_lose_nothing(self):
+        """TestOrderImportSandbox's faults mid-listing, on searchOrders' pages."""
+        self.generate(150, seed=403)
+        self.sandbox.fault(self.creds, "internal_error", count=2, operation="searchOrders")
+        self.run_orders()
+        self.sandbox.fault(self.creds, "throttle_storm", seconds=30, operation="searchOrders")
+        self.run_orders(advance=1)
+        self.assertFalse(self.account.order_checkpoint, "not advanced while orders are missing")
+        self.sandbox.admin("DELETE", f"/admin/sellers/{self.creds.seller_id}/faults")
+        self.run_until_listed(runs=30)
+        _remote, importable, _orders, _late = self.assert_mirrors_remote()
+        self.assertGreater(len(importable), 100)
+        errors = self.env["amazon.api.log"].search(
+            [("account_id", "=", self.account.id), ("status", "!=", "ok")]
+        )
+        self.assertTrue(errors, "the faults reached the connector")
+
+    def test_next_token_corrupted_restarts_listing(self):
+        """A searchOrders page token Amazon no longer takes: the listing starts again."""
+        self.generate(150, seed=404)
+        self.sandbox.fault(self.creds, "next_token_corrupted", count=1, operation="searchOrders")
+        self.run_until_listed(runs=30)
+        corrupted = self.env["amazon.api.log"].search(
+            [("account_id", "=", self.account.id), ("error_code", "!=", False)]
+        )
+        self.assertEqual(corrupted.mapped("operation"), ["searchOrders"], corrupted.read())
+        self.assert_mirrors_remote()
+
+    def test_order_reports_need_the_role_and_read_the_addresses_with_a_token(self):
+        """Without the role the account stays on searchOrders whatever the mode; with it,
+        each order report's document is read with a restricted data token for exactly
+        that document, and the orders come with their addresses."""
+        self.generate(20, seed=409)
+        self.account.write(
+            {
+                "order_reports_role": False,
+                "order_import_mode": "report",
+                "order_report_interval_minutes": 0,
+            }
+        )
+        self.assertEqual(self.account._auto_choose_path(), "api")
+        self.account.order_reports_role = True
+        self.assertEqual(self.account._auto_choose_path(), "report")
+        for _n in range(6):
+            self.run_orders()
+            if self.account.order_report_checkpoint and not self.account._report_request("orders"):
+                break
+        orders = self.sale_orders()
+        self.assertTrue(orders)
+        self.assertTrue(all(orders.partner_shipping_id.mapped("street")))
+        log = self.env["amazon.api.log"].search([("account_id", "=", self.account.id)])
+        operations = log.mapped("operation")
+        self.assertIn("createRestrictedDataToken", operations)
+        self.assertNotIn("searchOrders", operations)
+        documents = self.account.report_request_ids.filtered(
+            lambda r: r.kind == "orders_new" and r.report_id
+        )
+        self.assertEqual(
+            operations.count("createRestrictedDataToken"),
+            len(documents),
+            "one token per order report document",
+        )
 
 
 @tagged("post_install", "-at_install")

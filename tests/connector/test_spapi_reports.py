@@ -14,6 +14,7 @@ from test_spapi_feeds import Gate, connect
 from amazon_integration.lib import api
 from amazon_integration.lib.api import AmazonCallError
 
+RDT = "Atz.sprdt|RESTRICTED-TOKEN-1"
 AFN = (
     b"seller-sku\tfulfillment-channel-sku\tasin\tcondition-type\tWarehouse-Condition-code"
     b"\tQuantity Available\nA\tX1\tB0A\tNewItem\tSELLABLE\t7\n"
@@ -50,6 +51,11 @@ class Stand(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if path == "/auth/o2/token":
             return self._send(200, {"access_token": "Atza|T", "expires_in": 3600})
+        if path == "/tokens/2021-03-01/restrictedDataToken":
+            state["rdt"].append(json.loads(body))
+            if state["rdt_refused"]:
+                return self._send(403, {"errors": [{"code": "Unauthorized", "message": "no"}]})
+            return self._send(200, {"restrictedDataToken": RDT, "expiresIn": 3600})
         state["created"].append(json.loads(body))
         self._send(202, {"reportId": "900"})
 
@@ -79,6 +85,9 @@ class Stand(BaseHTTPRequestHandler):
             )
         if url.path.startswith("/reports/2021-06-30/documents/"):
             doc = url.path.rsplit("/", 1)[1]
+            state["document_tokens"].append(self.headers.get("x-amz-access-token"))
+            if doc.startswith("doc-pii") and self.headers.get("x-amz-access-token") != RDT:
+                return self._send(403, {"errors": [{"code": "Unauthorized", "message": "PII"}]})
             gz = doc != "doc-plain"
             answer = {"reportDocumentId": doc, "url": f"{base}/down/{doc}?X-Amz-Signature=s"}
             if gz:
@@ -92,7 +101,15 @@ class Stand(BaseHTTPRequestHandler):
 @pytest.fixture
 def stand():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Stand)
-    server.state = {"created": [], "listed": [], "status": "IN_QUEUE", "document": None}
+    server.state = {
+        "created": [],
+        "listed": [],
+        "status": "IN_QUEUE",
+        "document": None,
+        "rdt": [],
+        "rdt_refused": False,
+        "document_tokens": [],
+    }
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
@@ -135,9 +152,43 @@ def test_scheduled_settlements_are_listed_by_pages(stand):
     assert stand.state["listed"][1] == {"nextToken": ["NT2"]}
 
 
-def test_order_reports_with_addresses_are_not_asked_of_sp_api(stand):
+def test_the_order_report_with_addresses_is_read_with_a_restricted_data_token(stand):
     amazon = connect(stand, Gate())
+    amazon.reports.request(api.REPORT_ORDERS_NEW, "2026-12-01T00:00:00Z", "2026-12-01T01:00:00Z")
+    assert stand.state["created"][0]["reportType"] == "GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING"
+    body = amazon.reports.download("doc-pii-1", api.REPORT_ORDERS_NEW)
+    assert gzip.decompress(gzip.compress(AFN)) == body
+    assert stand.state["rdt"] == [
+        {
+            "restrictedResources": [
+                {"method": "GET", "path": "/reports/2021-06-30/documents/doc-pii-1"}
+            ]
+        }
+    ], "one token for exactly that document"
+    assert stand.state["document_tokens"] == [RDT]
+    amazon.reports.download("doc-900", api.REPORT_FBA_INVENTORY)
+    assert len(stand.state["rdt"]) == 1, "an ordinary report needs none"
+    assert stand.state["document_tokens"][-1] == "Atza|T"
+
+
+def test_a_refused_restricted_data_token_names_the_role_and_reads_nothing(stand):
+    amazon = connect(stand, Gate())
+    stand.state["rdt_refused"] = True
     with pytest.raises(AmazonCallError) as refused:
-        amazon.reports.request(api.REPORT_ORDERS_NEW)
-    assert refused.value.code == "UnsupportedReportType"
-    assert not stand.state["created"]
+        amazon.reports.download("doc-pii-2", api.REPORT_ORDERS_NEW)
+    error = refused.value
+    assert error.kind == api.PERMANENT, "the connection is fine: the app lacks a role"
+    assert "Direct-to-Consumer Shipping" in error.message
+    assert not stand.state["document_tokens"], "no document asked for without the token"
+    assert RDT not in str(error) and "Atza|T" not in str(error)
+
+
+def test_capacities_follow_each_api_s_quotas():
+    from amazon_integration.lib.mws_api import MwsApi
+    from amazon_integration.lib.spapi_api import SpApi
+
+    assert MwsApi.sustained("orders.items", 60) == 30, "ListOrderItems: one every 2 s"
+    assert MwsApi.sustained("orders.search", 60) == 1, "ListOrders: a page a minute"
+    assert round(SpApi.sustained("orders.search", 3600)) == 20, "searchOrders: 20 pages an hour"
+    assert SpApi.supports("order_reports") and "order_reports" in SpApi.restricted_groups
+    assert not MwsApi.restricted_groups

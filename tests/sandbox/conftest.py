@@ -9,6 +9,9 @@
 SP-API JSON answer against the model's response schema for its status (with the jsonschema
 library); without the models it only checks that the body is JSON. A status the model gives
 no schema (cancelFeed's and cancelReport's 200) must come with an empty body (checked → None).
+`feed_schema` (session): `feed_schema("listings-feed-processing-report-schema-v2.json")` is a
+validator of Amazon's JSON feed schema (skips the test when absent).
+`listing_attributes(...)`: a complete PRODUCT listing for putListingsItem / JSON feeds.
 """
 
 from __future__ import annotations
@@ -115,6 +118,71 @@ def _validator(model: dict, schema: dict):
 
     jsonschema.Draft4Validator.check_schema(schema)
     return jsonschema.Draft4Validator(schema, format_checker=checker)
+
+
+@pytest.fixture(scope="session")
+def feed_schema():
+    """feed_schema(file name) -> a Draft 7 validator of Amazon's JSON feed schema (skips the
+    test when Amazon's schemas are not beside the models)."""
+    import jsonschema
+
+    directory = spapi_models_dir().parent / "schemas" / "feeds"
+
+    def load(name: str):
+        path = directory / name
+        if not path.exists():
+            pytest.skip(f"Amazon's feed schema {path} not found")
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.Draft7Validator.check_schema(schema)
+        return jsonschema.Draft7Validator(schema)
+
+    return load
+
+
+US = "ATVPDKIKX0DER"
+
+
+def listing_attributes(
+    title: str = "Desk lamp",
+    *,
+    quantity: int = 7,
+    price: float = 19.99,
+    upc: str = "012345678905",
+    image: str | None = "https://images.example.com/lamp.jpg",
+    marketplace: str = US,
+    **extra,
+) -> dict:
+    """A complete PRODUCT listing (LISTING requirements): title, brand, barcode, bullet points,
+    description, condition, offer, stock and (unless image=None) a main image; `extra`
+    attributes are added or replace these."""
+
+    def text(value: str) -> list[dict]:
+        return [{"value": value, "language_tag": "en_US", "marketplace_id": marketplace}]
+
+    attributes = {
+        "item_name": text(title),
+        "brand": text("Acme"),
+        "externally_assigned_product_identifier": [
+            {"type": "upc", "value": upc, "marketplace_id": marketplace}
+        ],
+        "bullet_point": text("Warm light") + text("Steel base"),
+        "product_description": text(f"{title}, made to last."),
+        "condition_type": [{"value": "new_new", "marketplace_id": marketplace}],
+        "purchasable_offer": [
+            {
+                "currency": "USD",
+                "marketplace_id": marketplace,
+                "our_price": [{"schedule": [{"value_with_tax": price}]}],
+            }
+        ],
+        "fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}],
+    }
+    if image:
+        attributes["main_product_image_locator"] = [
+            {"media_location": image, "marketplace_id": marketplace}
+        ]
+    attributes.update(extra)
+    return attributes
 
 
 @pytest.fixture(scope="session")

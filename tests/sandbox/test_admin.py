@@ -13,8 +13,11 @@ HANDLER_MODULES = [
     "amazon_sandbox.api_orders",
     "amazon_sandbox.api_reports",
     "amazon_sandbox.api_spapi",
+    "amazon_sandbox.api_spapi_definitions",
     "amazon_sandbox.api_spapi_feeds",
+    "amazon_sandbox.api_spapi_listings",
     "amazon_sandbox.api_spapi_reports",
+    "amazon_sandbox.api_spapi_tokens",
     "amazon_sandbox.feeds",
     "amazon_sandbox.sellers",
 ]

@@ -8,7 +8,6 @@ the XSDs); every JSON answer is validated against Amazon's model (`spapi_check`)
 from __future__ import annotations
 
 import gzip
-import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -367,25 +366,6 @@ def test_removed_xml_listing_feeds_end_fatal(box, spapi_check, feed_type, amazon
     assert feed_type in report.results[0].description
     assert "2025-07-31" in report.results[0].description
     assert box.admin("GET", f"/admin/sellers/{creds.seller_id}/catalog") == []
-
-
-def test_json_listings_feed_ends_fatal_for_now(box, spapi_check):
-    creds = box.new_seller()
-    client = Client(box, creds, spapi_check)
-    document = {
-        "header": {"sellerId": creds.seller_id, "version": "2.0"},
-        "messages": [{"messageId": 1, "sku": "SKU-1", "operationType": "DELETE"}],
-    }
-    feed_id = client.create(
-        "JSON_LISTINGS_FEED", client.upload(json.dumps(document).encode(), "application/json")
-    )["feedId"]
-    box.advance(400)
-    assert client.feed(feed_id)["processingStatus"] == "FATAL"
-    _document, body = client.result(feed_id)
-    report = json.loads(body)
-    assert report["header"] == {"sellerId": creds.seller_id, "version": "2.0", "feedId": feed_id}
-    assert report["summary"]["errors"] == 1
-    assert "not processed by the sandbox" in report["issues"][0]["message"]
 
 
 def test_create_feed_refusals(box, spapi_check):

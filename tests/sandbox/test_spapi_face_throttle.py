@@ -35,12 +35,26 @@ DEFAULTS = {
     "getReportDocument": {"rate": "0.0167", "burst": 15},
     "cancelReport": {"rate": "0.0222", "burst": 10},
     "getReportSchedules": {"rate": "0.0222", "burst": 10},
+    # Tokens API 2021-03-01
+    "createRestrictedDataToken": {"rate": "1", "burst": 10},
+    # Product Type Definitions API 2020-09-01
+    "searchDefinitionsProductTypes": {"rate": "5", "burst": 10},
+    "getDefinitionsProductType": {"rate": "5", "burst": 10},
+    # Listings Items API 2021-08-01
+    "getListingsItem": {"rate": "5", "burst": 10},
+    "putListingsItem": {"rate": "5", "burst": 10},
+    "patchListingsItem": {"rate": "5", "burst": 5},
+    "deleteListingsItem": {"rate": "5", "burst": 5},
+    "searchListingsItems": {"rate": "5", "burst": 5},
 }
 MODELS = (
     "orders_2026-01-01.json",
     "sellers.json",
     "feeds_2021-06-30.json",
     "reports_2021-06-30.json",
+    "tokens_2021-03-01.json",
+    "definitionsProductTypes_2020-09-01.json",
+    "listingsItems_2021-08-01.json",
 )
 
 
