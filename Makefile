@@ -15,7 +15,7 @@ test-odoo:
 demo:  ## the sandbox + Odoo with the addons and demo data on http://localhost:8069
 	$(PYTHON) tools/demo.py
 
-sandbox:  ## the Amazon MWS sandbox alone on http://127.0.0.1:8765
+sandbox:  ## the Amazon sandbox (SP-API and MWS) alone on http://127.0.0.1:8765
 	$(PYTHON) -m amazon_sandbox --host 127.0.0.1 --port 8765 --data-dir var/sandbox
 
 bench:  ## every benchmark, figures printed

@@ -1,6 +1,6 @@
 {
     "name": "Amazon Integration",
-    "summary": "Sell on Amazon: catalog feeds, orders, shipments, refunds and settlements (MWS)",
+    "summary": "Sell on Amazon (SP-API, MWS): catalog, orders, shipments, refunds, settlements",
     "version": "18.0.0.3.0",
     "category": "Sales/Integrations",
     "license": "LGPL-3",

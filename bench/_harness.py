@@ -56,6 +56,11 @@ import devenv  # noqa: E402
 
 ADDONS = devenv.OUR_ADDONS  # integrator_base, amazon_integration
 XSD_DIR = Path(os.environ.get("AMAZON_XSD_DIR") or ROOT.parent / "shared" / "amazon" / "xsd")
+SPAPI_DIR = (
+    Path(os.environ["AMAZON_SPAPI_MODELS"]).parent
+    if os.environ.get("AMAZON_SPAPI_MODELS")
+    else ROOT.parent / "shared" / "amazon" / "sp-api"
+)
 PARENT_ONLY = ("help", "template", "keep_db")  # options the driver does not get
 TEMPLATE_HELP = "a database with the dependencies installed (e.g. tmpl_deps)"
 
@@ -385,7 +390,11 @@ def create_account(env, box, creds, name, scale, warehouse=None, api="mws", **va
             "order_reports_role": True,
         }
     else:
-        credentials = {"access_key": creds.access_key, "secret_key": creds.secret_key}
+        credentials = {
+            "amazon_api": "mws",
+            "access_key": creds.access_key,
+            "secret_key": creds.secret_key,
+        }
     return env["amazon.account"].create(
         {
             "name": name,

@@ -1,6 +1,14 @@
-"""Benchmark: a 100,000-SKU inventory feed, our builder against bare lxml.
+"""Benchmark: a 100,000-SKU inventory feed, our builder against bare lxml (or bare json).
 
-    python bench/bench_feeds.py [--skus 100000] [--repeat 5] [--no-validate]
+    python bench/bench_feeds.py [--api mws|spapi] [--skus 100000] [--repeat 5] [--no-validate]
+
+``--api spapi``: the same stock for 100,000 SKUs as JSON_LISTINGS_FEED documents (Amazon
+takes 25,000 messages a feed: four documents). ``builder``: from each SKU's
+``ListingValues`` to the bytes, through ``FeedMessage.for_patch`` (the value checks, the
+``fulfillment_availability`` patch), ``chunks`` and ``build_feed``; ``bare``: the least code
+that writes the same documents (dicts from the rows, ``json.dumps``), inside the clock too.
+The documents are checked against Amazon's listings-feed-schema-v2 (jsonschema) when
+../shared/amazon/sp-api is found.
 
 Each build runs in a fresh subprocess so that its peak memory (``ru_maxrss``) is its own:
 
@@ -34,6 +42,7 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = 1.5
+PEAK_GOAL_MB = 100
 
 
 def _import_feeds():
@@ -77,7 +86,72 @@ def _build_bare(rows, merchant):
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _prepare(variant, count):
+MARKETPLACE = "ATVPDKIKX0DER"
+
+
+def _bare_json(rows, seller, size):
+    documents = []
+    for start in range(0, len(rows), size):
+        messages = [
+            {
+                "messageId": n,
+                "sku": sku,
+                "operationType": "PATCH",
+                "productType": "PRODUCT",
+                "patches": [
+                    {
+                        "op": "replace",
+                        "path": "/attributes/fulfillment_availability",
+                        "value": [
+                            {
+                                "fulfillment_channel_code": "DEFAULT",
+                                "quantity": max(quantity, 0),
+                                "lead_time_to_ship_max_days": latency,
+                            }
+                        ],
+                    }
+                ],
+            }
+            for n, (sku, quantity, latency) in enumerate(rows[start : start + size], 1)
+        ]
+        document = {
+            "header": {"sellerId": seller, "version": "2.0", "issueLocale": "en_US"},
+            "messages": messages,
+        }
+        documents.append(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+    return documents
+
+
+def _prepare_json(variant, count):
+    rows = _rows(count)
+    _import_feeds()
+    from amazon_integration.lib import listings_json
+
+    size = listings_json.MAX_MESSAGES
+    if variant == "bare":
+        return lambda: _bare_json(rows, "MERCHANT123", size)
+    values = [
+        listings_json.ListingValues(
+            sku, "PRODUCT", MARKETPLACE, "en_US", quantity=max(quantity, 0), lead_time_days=latency
+        )
+        for sku, quantity, latency in rows
+    ]
+
+    def build():
+        messages = (listings_json.FeedMessage.for_patch(v, "stock") for v in values)
+        documents = [
+            listings_json.build_feed("MERCHANT123", chunk, marketplace_id=MARKETPLACE)
+            for chunk in listings_json.chunks(messages)
+        ]
+        assert len(documents) == -(-count // size)
+        return documents
+
+    return build
+
+
+def _prepare(variant, count, api="mws"):
+    if api == "spapi":
+        return _prepare_json(variant, count)
     rows = _rows(count)
     if variant == "bare":
         return lambda: _build_bare(rows, "MERCHANT123")
@@ -107,24 +181,29 @@ def _rss_kib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def child(variant, count, trace):
+def child(variant, count, trace, api="mws"):
     """Build once with one variant; print its measures as JSON."""
-    build = _prepare(variant, count)
+    build = _prepare(variant, count, api)
     rss_before = _rss_kib()
     if trace:
         tracemalloc.start()
     wall, cpu = time.perf_counter(), time.process_time()
-    xml = build()
+    output = build()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     traced_peak = tracemalloc.get_traced_memory()[1] if trace else None
+    # one XML document (MWS), or one JSON document per 25,000 messages (SP-API)
+    documents = output if isinstance(output, list) else [output]
+    digest = hashlib.sha256()
+    for document in documents:
+        digest.update(document)
     print(
         json.dumps(
             {
                 "variant": variant,
                 "wall": wall,
                 "cpu": cpu,
-                "bytes": len(xml),
-                "sha256": hashlib.sha256(xml).hexdigest(),
+                "bytes": sum(len(document) for document in documents),
+                "sha256": digest.hexdigest(),
                 "rss_before_kib": rss_before,
                 "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                 "traced_peak": traced_peak,
@@ -133,25 +212,25 @@ def child(variant, count, trace):
     )
 
 
-def _run_child(variant, count, trace=False):
-    command = [sys.executable, __file__, "--child", variant, "--skus", str(count)]
+def _run_child(variant, count, trace=False, api="mws"):
+    command = [sys.executable, __file__, "--child", variant, "--skus", str(count), "--api", api]
     if trace:
         command.append("--trace")
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
-def _measure(count, rounds):
+def _measure(count, rounds, api="mws"):
     """Alternate the variants over ``rounds`` fresh processes each, so that a busy
     neighbour on a shared machine hits both alike; keep each variant's best times."""
     runs = {"bare": [], "builder": []}
     for round_number in range(rounds):
         order = ("bare", "builder") if round_number % 2 == 0 else ("builder", "bare")
         for variant in order:
-            runs[variant].append(_run_child(variant, count))
+            runs[variant].append(_run_child(variant, count, api=api))
     results = {}
     for variant, measures in runs.items():
-        traced = _run_child(variant, count, trace=True)
+        traced = _run_child(variant, count, trace=True, api=api)
         results[variant] = {
             "wall": min(m["wall"] for m in measures),
             "cpu": min(m["cpu"] for m in measures),
@@ -186,14 +265,38 @@ def _validate(count, xsd_dir):
     }
 
 
+def _validate_json(count, spapi_dir):
+    """Each document against Amazon's listings-feed-schema-v2, or None without it."""
+    path = spapi_dir / "schemas" / "feeds" / "listings-feed-schema-v2.json"
+    if not path.exists():
+        return None
+    import jsonschema
+
+    started = time.perf_counter()
+    validator = jsonschema.Draft7Validator(json.loads(path.read_text(encoding="utf-8")))
+    documents = _prepare("builder", count, "spapi")()
+    errors = [
+        error.message
+        for document in documents
+        for error in validator.iter_errors(json.loads(document))
+    ]
+    return {
+        "documents": len(documents),
+        "seconds": time.perf_counter() - started,
+        "valid": not errors,
+        "error": errors[0] if errors else None,
+    }
+
+
 def child_main(argv):
     """``--child VARIANT --skus N [--trace]``: one build, in the fresh process _run_child made."""
     parser = argparse.ArgumentParser(prog="bench_feeds.py --child")
     parser.add_argument("variant", choices=("builder", "bare"))
     parser.add_argument("--skus", type=int, required=True)
     parser.add_argument("--trace", action="store_true")
+    parser.add_argument("--api", choices=("mws", "spapi"), default="mws")
     args = parser.parse_args(argv)
-    child(args.variant, args.skus, args.trace)
+    child(args.variant, args.skus, args.trace, args.api)
     return 0
 
 
@@ -205,12 +308,14 @@ def main(argv=None):
     parser.add_argument("--skus", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5, help="rounds of fresh processes")
     parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--api", choices=("mws", "spapi"), default="mws")
     args = parser.parse_args(argv)
 
-    results = _measure(args.skus, args.repeat)
+    results = _measure(args.skus, args.repeat, args.api)
     bare, builder = results["bare"], results["builder"]
+    what = "JSON_LISTINGS_FEED stock patches" if args.api == "spapi" else "Inventory feed"
     print(
-        f"Inventory feed, {args.skus:,} SKUs, best of {args.repeat} alternated runs "
+        f"{what}, {args.skus:,} SKUs, best of {args.repeat} alternated runs "
         f"(Python {sys.version.split()[0]}, lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))})"
     )
     print(
@@ -226,12 +331,32 @@ def main(argv=None):
             f"{r['traced_peak'] / 2**20:>15.1f}"
         )
     same = len(bare["sha256"] | builder["sha256"]) == 1
-    print(f"identical XML: {'yes' if same else 'NO'}")
+    print(f"identical output: {'yes' if same else 'NO'}")
     for clock in ("wall", "cpu"):
         ratio = builder[clock] / bare[clock]
         verdict = "ok" if ratio <= GOAL else "over goal"
         print(f"time ratio builder/bare ({clock}): {ratio:.2f} (goal <= {GOAL}: {verdict})")
     status = 0 if same else 1
+    peak_mb = builder["peak_rss_kib"] / 1024
+    print(
+        f"builder peak RSS {peak_mb:.1f} MB (goal <= {PEAK_GOAL_MB} MB: "
+        f"{'ok' if peak_mb <= PEAK_GOAL_MB else 'over goal'})"
+    )
+    if args.api == "spapi":
+        if not args.no_validate:
+            validation = _validate_json(args.skus, _harness.SPAPI_DIR)
+            if validation is None:
+                print(
+                    f"schema validation skipped: no listings-feed-schema-v2 in {_harness.SPAPI_DIR}"
+                )
+            else:
+                print(
+                    f"listings-feed-schema-v2: {validation['documents']} documents checked in "
+                    f"{validation['seconds']:.1f} s: "
+                    f"{'valid' if validation['valid'] else 'INVALID ' + validation['error']}"
+                )
+                status = status or (0 if validation["valid"] else 1)
+        return status
     if not args.no_validate:
         validation = _validate(args.skus, _harness.XSD_DIR)
         if validation is None:

@@ -395,6 +395,7 @@ class Populate:
                 "sandbox_url": self.admin.url,
                 "marketplace_id": env.ref("amazon_integration.marketplace_us").id,
                 "merchant_id": creds["seller_id"],
+                "amazon_api": "mws",
                 "access_key": creds["access_key"],
                 "secret_key": creds["secret_key"],
                 "warehouse_ids": [(6, 0, env["stock.warehouse"].search([], limit=1).ids)],

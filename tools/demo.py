@@ -1,4 +1,5 @@
-"""The demo without Docker (``make demo``): the Amazon MWS sandbox and Odoo 18 side by side.
+"""The demo without Docker (``make demo``): the Amazon sandbox (SP-API and MWS) and Odoo 18
+side by side, the demo account on SP-API.
 
 - the sandbox on http://127.0.0.1:8765 (state in var/sandbox, a sandbox hour per real minute,
   demo orders), its web page showing catalog, orders and feeds;

@@ -253,9 +253,11 @@ def _list_price(values):
 def _availability(values, *, required):
     """``fulfillment_availability``: quantity and handling time (merchant), else the channel."""
     key = values.sku
-    channel = (values.fulfillment_channel or MERCHANT_CHANNEL).strip().upper()
-    if channel != MERCHANT_CHANNEL:
-        return [{"fulfillment_channel_code": channel}]
+    channel = values.fulfillment_channel
+    if channel != MERCHANT_CHANNEL:  # (the usual value, compared before any normalising)
+        channel = (channel or MERCHANT_CHANNEL).strip().upper()
+        if channel != MERCHANT_CHANNEL:
+            return [{"fulfillment_channel_code": channel}]
     quantity, lead_time = values.quantity, values.lead_time_days
     if quantity is None:
         if required:
@@ -272,9 +274,9 @@ def _availability(values, *, required):
             quantity = integer(quantity, field="quantity", key=key)
         entry["quantity"] = quantity if quantity > 0 else 0
     if lead_time is not None:
-        entry["lead_time_to_ship_max_days"] = integer(
-            lead_time, field="lead_time_to_ship_max_days", key=key, minimum=0
-        )
+        if type(lead_time) is not int or lead_time < 0:
+            lead_time = integer(lead_time, field="lead_time_to_ship_max_days", key=key, minimum=0)
+        entry["lead_time_to_ship_max_days"] = lead_time
     return [entry]
 
 
@@ -514,6 +516,8 @@ def patches_for(values: ListingValues, what, *, hook: Hook | None = None) -> lis
     """Replace operations for the attributes of the groups in ``what`` (a name or a set of
     :data:`PATCH_GROUPS`), as :func:`attributes` builds them. ``images`` also deletes the
     other-image slots left empty, so that an image removed from the product leaves Amazon."""
+    if what == "stock" and hook is None and not values.extra:  # the bulk case, kept cheap
+        return stock_patch(values)
     wanted = {what} if isinstance(what, str) else set(what)
     if not wanted or not wanted <= set(PATCH_GROUPS):
         raise ValueError(f"patch groups are {', '.join(PATCH_GROUPS)}, not {sorted(wanted)}")
@@ -546,7 +550,7 @@ def patches_for(values: ListingValues, what, *, hook: Hook | None = None) -> lis
 # --- the feed document --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FeedMessage:
     """One message of a JSON_LISTINGS_FEED. ``message_id`` None: its position in the feed;
     ``marketplace_id`` (optional) is checked against the feed's."""

@@ -1,4 +1,5 @@
 from . import amazon_account
+from . import amazon_account_spapi
 from . import amazon_marketplace
 from . import amazon_quota_bucket
 from . import amazon_api_log
@@ -8,6 +9,8 @@ from . import product
 from . import amazon_sync_queue
 from . import amazon_feed
 from . import amazon_catalog
+from . import amazon_product_type
+from . import amazon_catalog_spapi
 from . import amazon_sync
 from . import amazon_feed_exchange
 from . import amazon_variation

@@ -3,7 +3,7 @@ import os
 import time
 import zlib
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import psycopg2
 from markupsafe import Markup
@@ -14,7 +14,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.api import AmazonCallError, QuotaWait
 from ..lib.apis import IMPLEMENTATIONS
-from ..lib.spapi_transport import LWA_ENDPOINT, TOKEN_MARGIN, TokenStore
 
 _logger = logging.getLogger(__name__)
 
@@ -33,14 +32,11 @@ CREDENTIAL_FIELDS = (
     "lwa_refresh_token",
 )
 SYSTEM_GROUP = "base.group_system"
+
+
 #: Login with Amazon's deadlines: the client secret is rotated every 180 days, a seller's
 #: authorisation of the application expires after 365 days; the responsible hears of it
 #: this many days before
-LWA_SECRET_DAYS = 180
-LWA_AUTHORIZATION_DAYS = 365
-DEADLINE_NOTICE_DAYS = 14
-
-
 def _write_only(string):
     """The editor of a credential: always read empty, its inverse stores what was typed."""
     return fields.Char(
@@ -98,40 +94,6 @@ class _AccountGate:
         self.account.env["amazon.api.log"]._log_error(self.account, error)
 
 
-class _AccountTokens(TokenStore):
-    """SP-API access tokens in the account's row, shared by every worker and server: read
-    fresh from the database (another worker may have refreshed it), written without the ORM
-    (no tracking, no chatter, nothing cached). Expiry on our clock: Amazon's one hour is one
-    hour of the server's time (a faster sandbox ends it sooner)."""
-
-    def __init__(self, account):
-        self.account = account
-
-    def get(self):
-        cr = self.account.env.cr
-        cr.execute(
-            "SELECT lwa_access_token, lwa_token_expires_at FROM amazon_account WHERE id = %s",
-            [self.account.id],
-        )
-        token, expires_at = cr.fetchone() or (None, None)
-        margin = self.account._real_delay(TOKEN_MARGIN)
-        if token and expires_at and expires_at > fields.Datetime.now() + timedelta(seconds=margin):
-            return token
-        return None
-
-    def put(self, token, expires_in):
-        expires_at = fields.Datetime.now() + timedelta(seconds=self.account._real_delay(expires_in))
-        self.account.env.cr.execute(
-            "UPDATE amazon_account SET lwa_access_token = %s, lwa_token_expires_at = %s "
-            "WHERE id = %s",
-            [token, expires_at, self.account.id],
-        )
-        self.account.invalidate_recordset(["lwa_access_token", "lwa_token_expires_at"])
-
-    def clear(self):
-        self.put(None, 0)
-
-
 class AmazonAccount(models.Model):
     """An Amazon seller account in one region: credentials, what it sells and how often."""
 
@@ -164,13 +126,12 @@ class AmazonAccount(models.Model):
         [("mws", "MWS (legacy)"), ("spapi", "Selling Partner API")],
         string="Amazon API",
         required=True,
-        default="mws",
+        default="spapi",
         tracking=True,
         help="The API this account talks to Amazon through. Amazon retired MWS in 2024: a "
-        "seller connects today through the Selling Partner API (SP-API). In this version "
-        "SP-API covers the connection test, the order import, the order feeds "
-        "(acknowledgements, shipments, cancellations, refunds), FBA stock, the listings "
-        "read-back and settlements; the catalog still needs MWS.",
+        "seller connects today through the Selling Partner API (SP-API: orders, order "
+        "feeds, FBA stock, settlements, and the catalog through the Listings Items API and "
+        "JSON listings feeds). MWS is kept for the sandbox and older set-ups.",
     )
     endpoint = fields.Char(compute="_compute_endpoint", string="Endpoint")
     marketplace_id = fields.Many2one(
@@ -201,26 +162,6 @@ class AmazonAccount(models.Model):
     )
     lwa_refresh_token_set = fields.Boolean(
         "LWA Refresh Token Set", compute="_compute_credentials_set"
-    )
-    lwa_access_token = fields.Char(groups=SYSTEM_GROUP, copy=False, readonly=True)
-    lwa_token_expires_at = fields.Datetime(groups=SYSTEM_GROUP, copy=False, readonly=True)
-    lwa_secret_set_on = fields.Date(
-        "Client Secret Set On",
-        copy=False,
-        help="Amazon makes you rotate the LWA client secret every 180 days (set when a new "
-        "secret is typed; correct it if the secret is older).",
-    )
-    lwa_authorized_on = fields.Date(
-        "Authorised On",
-        copy=False,
-        help="The seller's authorisation of the application expires after 365 days (set "
-        "when a new refresh token is typed).",
-    )
-    lwa_secret_due_on = fields.Date(
-        "Rotate Client Secret By", compute="_compute_lwa_deadlines", store=True
-    )
-    lwa_authorization_due_on = fields.Date(
-        "Authorisation Expires On", compute="_compute_lwa_deadlines", store=True
     )
     access_key_set = fields.Boolean("Access Key Set", compute="_compute_credentials_set")
     secret_key_set = fields.Boolean("Secret Key Set", compute="_compute_credentials_set")
@@ -317,38 +258,6 @@ class AmazonAccount(models.Model):
                 values.update(lwa_access_token=False, lwa_token_expires_at=False)
             if values:
                 account.sudo().write(values)  # only system administrators reach this
-
-    @api.depends("lwa_secret_set_on", "lwa_authorized_on")
-    def _compute_lwa_deadlines(self):
-        for account in self:
-            account.lwa_secret_due_on = account.lwa_secret_set_on and (
-                account.lwa_secret_set_on + timedelta(days=LWA_SECRET_DAYS)
-            )
-            account.lwa_authorization_due_on = account.lwa_authorized_on and (
-                account.lwa_authorized_on + timedelta(days=LWA_AUTHORIZATION_DAYS)
-            )
-
-    @api.model
-    def _cron_credential_deadlines(self):
-        """Daily: an activity for the responsible two weeks before the LWA client secret must
-        be rotated or the seller's authorisation expires (once per deadline)."""
-        soon = fields.Date.context_today(self) + timedelta(days=DEADLINE_NOTICE_DAYS)
-        for account in self.search([("amazon_api", "=", "spapi")]):
-            for due, summary in (
-                (account.lwa_secret_due_on, _("Rotate the LWA client secret of %s")),
-                (account.lwa_authorization_due_on, _("Renew the authorisation of %s")),
-            ):
-                if due and due <= soon:
-                    account._warn(
-                        account,
-                        summary % account.name,
-                        _(
-                            "Due on %(date)s. Seller Central → Apps and Services → Develop "
-                            "Apps: see the account's Credentials tab for what to type where.",
-                            date=due,
-                        ),
-                        once=True,
-                    )
 
     @api.depends(*CREDENTIAL_FIELDS, "amazon_api")
     def _compute_credentials_set(self):
@@ -546,15 +455,9 @@ class AmazonAccount(models.Model):
             timeout=self.request_timeout or 30.0,
             marketplaces=self._marketplace_codes(),
             gate=_AccountGate(self),
-            tokens=_AccountTokens(self),
+            tokens=self._api_tokens(),
             lwa_endpoint=self._lwa_endpoint(),
         )
-
-    def _lwa_endpoint(self):
-        """Login with Amazon's token endpoint (the sandbox's own in the sandbox)."""
-        if self.environment == "sandbox":
-            return f"{self.endpoint}/auth/o2/token"
-        return LWA_ENDPOINT
 
     def _supports(self, group):
         """Whether this account's API implements a capability group (see lib.api) and, for
@@ -564,18 +467,20 @@ class AmazonAccount(models.Model):
             return False
         return api_class.supports(group)
 
-    def _require(self, group):
-        """A button that needs a capability group this account's API lacks says so."""
+    def _require(self, group, *alternatives):
+        """A button that needs a capability group (or one of ``alternatives``) this
+        account's API lacks says so."""
         for account in self:
-            if not account._supports(group):
+            if not any(account._supports(g) for g in (group, *alternatives)):
                 what = {
                     "catalog": _("send the catalog"),
+                    "listings": _("search Amazon's product types"),
                     "reports": _("read reports (FBA stock, listings, settlements)"),
                 }.get(group, group)
                 raise UserError(
                     _(
-                        "%(account)s uses the %(api)s, which does not %(what)s in this "
-                        "version of the connector: that needs an MWS account for now.",
+                        "%(account)s uses the %(api)s, through which the connector cannot "
+                        "%(what)s.",
                         account=account.name,
                         api=dict(self._fields["amazon_api"].selection)[account.amazon_api],
                         what=what,

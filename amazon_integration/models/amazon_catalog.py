@@ -16,6 +16,7 @@ import base64
 import logging
 import threading
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -245,11 +246,19 @@ class AmazonAccount(models.Model):
         """Poll, fetch results, submit new feeds. Returns the feed messages that failed."""
         self.ensure_one()
         errors = self.env["amazon.feed.message"]
-        try:
+        with self._catalog_call_guard():
             errors |= self._poll_feeds()
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             self._submit_feeds(auto_commit=auto_commit)
+        return errors
+
+    @contextmanager
+    def _catalog_call_guard(self):
+        """A catalog step's calls: a quota wait ends the step quietly (the next run goes
+        on), a failed call is logged, and credentials Amazon refuses mark the connection."""
+        try:
+            yield
         except AmazonQuotaWait as wait:
             _logger.info("Amazon account %s: %s", self.name, wait)
         except AmazonCallError as error:
@@ -258,7 +267,6 @@ class AmazonAccount(models.Model):
                     {"connection_state": "failed", "connection_message": self._explain_error(error)}
                 )
             _logger.warning("Amazon account %s: %s", self.name, error)
-        return errors
 
     def _submit_feeds(self, auto_commit=False):
         """Submit what is due, most urgent first, never building a feed the budget cannot

@@ -63,8 +63,10 @@ class AmazonFeed(models.Model):
     def _compute_filenames(self):
         for feed in self:
             base = f"{feed.feed_type or 'feed'}-{feed.submission_id or feed.id}"
-            feed.feed_filename = f"{base}.xml"
-            feed.report_filename = f"{base}-report.xml"
+            # SP-API's listings go as JSON (JSON_LISTINGS_FEED and its report)
+            extension = "json" if feed.kind == "listings" else "xml"
+            feed.feed_filename = f"{base}.{extension}"
+            feed.report_filename = f"{base}-report.{extension}"
 
     def _compute_display_label(self):
         for feed in self:

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
-from ..lib import processing_report
+from ..lib import listings_checks, listings_json, processing_report
 from ..lib.api import AmazonCallError
+from ..lib.responses import ResponseParseError
 from .amazon_account import AmazonQuotaWait
 from .amazon_catalog import (
     ORDER_FEED_RESERVE,
@@ -118,6 +119,8 @@ class AmazonFeed(models.Model):
         """The processing report, applied. Returns the messages in error."""
         self.ensure_one()
         body = self.account_id._api().feeds.result(self.submission_id)
+        if self.message_type == listings_json.MESSAGE_KIND:
+            return self._apply_listings_report(body)
         try:
             report = processing_report.parse_processing_report(body)
             outcomes = processing_report.outcome_by_message(
@@ -132,16 +135,8 @@ class AmazonFeed(models.Model):
             self.write({"report_xml": base64.b64encode(body)})
             self._failed(_("Unreadable processing report: %s", error))
             return self.line_ids
-        self.write(
-            {
-                "state": "done",
-                "completed_at": fields.Datetime.now(),
-                "report_xml": base64.b64encode(body),
-                "processed_count": report.processed,
-                "success_count": report.successful,
-                "error_count": report.with_error,
-                "warning_count": report.with_warning,
-            }
+        self._report_received(
+            body, report.processed, report.successful, report.with_error, report.with_warning
         )
         codes = {}
         for result in report.results:
@@ -151,6 +146,48 @@ class AmazonFeed(models.Model):
             state, text = outcomes.get(line.message_id, ("success", ""))
             code = codes.get(line.message_id) or codes.get(0) if state != "success" else False
             line.write({"state": state, "result_code": code, "result_description": text or False})
+            if state == "error":
+                errors |= line
+        self._apply_outcomes()
+        return errors
+
+    def _report_received(self, body, processed, successful, with_error, with_warning):
+        """The feed is done: its processing report and Amazon's counts."""
+        self.write(
+            {
+                "state": "done",
+                "completed_at": fields.Datetime.now(),
+                "report_xml": base64.b64encode(body),
+                "processed_count": processed,
+                "success_count": successful,
+                "error_count": with_error,
+                "warning_count": with_warning,
+            }
+        )
+
+    def _apply_listings_report(self, body):
+        """A JSON_LISTINGS_FEED's processing report: each message's issues on its line
+        (Amazon's code, severity, message and attribute names). Returns the lines in error."""
+        try:
+            report = listings_checks.parse_processing_report(body)
+        except ResponseParseError as error:
+            self.write({"report_xml": base64.b64encode(body)})
+            self._failed(_("Unreadable processing report: %s", error))
+            return self.line_ids
+        self._report_received(
+            body, report.processed, report.accepted, report.invalid, report.warnings
+        )
+        errors = self.env["amazon.feed.message"]
+        for line in self.line_ids:
+            state, text = report.outcome(line.message_id)
+            issues = report.document_issues + report.issues.get(line.message_id, [])
+            line.write(
+                {
+                    "state": state,
+                    "result_code": issues[0].code if issues and state != "success" else False,
+                    "result_description": text or False,
+                }
+            )
             if state == "error":
                 errors |= line
         self._apply_outcomes()

@@ -54,6 +54,9 @@ class AmazonAccount(models.Model):
             due = not account.last_sync_at or account.last_sync_at + interval <= now
             if due:
                 account._sync_now(auto_commit)
+            elif account._listing_changes_waiting():
+                # SP-API: stock and prices between two cycles (the capture triggers the cron)
+                account._send_listing_changes_now(auto_commit)
 
     def _sync_now(self, auto_commit=False):
         """One cycle of this account: orders in first (their reservations change the stock
@@ -74,10 +77,16 @@ class AmazonAccount(models.Model):
             # the import's commit captured its reservations: queue them for this cycle
             self.env["product.integration"].sudo()._amazon_dispatch()
         errors = self.env["amazon.feed.message"]
+        # the catalog: MWS's XML feeds, or SP-API's listings (Listings Items API, JSON feed)
+        catalog_step = None
         if self._supports("catalog"):
+            catalog_step = self._catalog_step
+        elif self._supports("listings"):
+            catalog_step = self._listing_items_step
+        if catalog_step:
             try:
                 with self._step_guard(auto_commit):
-                    errors = self._catalog_step(auto_commit=auto_commit)
+                    errors = catalog_step(auto_commit=auto_commit)
             except _StepFailed as failed:
                 texts.append(failed.text)
         # what this account's API implements (SP-API: the order reads so far)
@@ -170,7 +179,7 @@ class AmazonAccount(models.Model):
         created as the user: Integration Managers may create them)."""
         self.ensure_one()
         self._check_can_act()
-        self._require("catalog")
+        self._require("catalog", "listings")
         listings = self.env["amazon.listing"].search(
             [("account_id", "=", self.id), ("state", "!=", "deleted"), ("product_id", "!=", False)]
         )

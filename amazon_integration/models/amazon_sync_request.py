@@ -22,6 +22,7 @@ JOBS = [
     ("retry_orders", "Retry order import"),
     ("settlements", "Download settlements"),
     ("retry_settlements", "Retry settlements"),
+    ("product_types", "Search product types"),
 ]
 #: jobs that commit as they go: the request is taken (deleted and committed) before they run;
 #: each takes the account's job lock itself (a job another worker runs now is skipped)
@@ -136,6 +137,9 @@ class AmazonSyncRequest(models.Model):
             elif job == "retry_settlements":
                 settlements = self.env["amazon.settlement"].browse(values["res_ids"]).exists()
                 settlements._retry_now()
+            elif job == "product_types":
+                keywords = values["payload"].get("keywords")
+                self.env["amazon.product.type"]._search_amazon(account, keywords)
         except (AmazonCallError, UserError) as error:  # transport texts are sanitised already
             _logger.warning("Amazon account %s (%s): %s", account.name, job, error)
             account._notify_errors([], [str(error)])

@@ -108,6 +108,9 @@ class ResConfigSettings(models.TransientModel):
                 {
                     "name": f"Amazon {self.amazon_marketplace_id.name}",
                     "company_id": self.env.company.id,
+                    # the settings' quick set-up takes MWS keys (the legacy path); an SP-API
+                    # account is created from Amazon → Accounts with its LWA credentials
+                    "amazon_api": "mws",
                     **values,
                 }
             )

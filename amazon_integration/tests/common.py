@@ -41,6 +41,7 @@ class AmazonCase(TransactionCase):
                 "sandbox_url": cls.sandbox.url,
                 "marketplace_id": cls.env.ref("amazon_integration.marketplace_us").id,
                 "merchant_id": creds.seller_id,
+                "amazon_api": "mws",
                 "access_key": creds.access_key,
                 "secret_key": creds.secret_key,
                 "warehouse_ids": [(6, 0, cls.env["stock.warehouse"].search([], limit=1).ids)],

@@ -34,6 +34,7 @@ class FakeCase(TransactionCase):
                 "name": "Fake",
                 "marketplace_id": cls.env.ref("amazon_integration.marketplace_us").id,
                 "merchant_id": "FAKE",
+                "amazon_api": "mws",
                 "access_key": "AKIAFAKE",
                 "secret_key": "fake-secret",
                 "warehouse_ids": [(6, 0, warehouse.ids)],

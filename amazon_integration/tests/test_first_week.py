@@ -184,6 +184,7 @@ class TestFirstWeek(CatalogCase):
         bare = self.env["amazon.account"].create(
             {
                 "name": "No keys",
+                "amazon_api": "mws",
                 "merchant_id": "NOKEYS",
                 "marketplace_id": self.account.marketplace_id.id,
             }
@@ -191,6 +192,11 @@ class TestFirstWeek(CatalogCase):
         self.assertEqual(
             bare.credentials_missing,
             "Amazon cannot be reached until the access key, secret key are set.",
+        )
+        self.assertEqual(
+            self.env["amazon.account"].default_get(["amazon_api"]),
+            {"amazon_api": "spapi"},
+            "a new account is on the Selling Partner API (MWS is the legacy path)",
         )
 
     def test_asin_and_amazon_status_come_back_onto_the_listing(self):
@@ -272,8 +278,9 @@ class TestDemo(AmazonCase):
         # the listings are Amazon's SKUs, the bad barcode an error a seller can act on
         self.env.cr.precommit.run()
         self.env["product.integration"]._amazon_dispatch()
-        self.account._catalog_step()
+        self.assertEqual(self.account.amazon_api, "spapi", "the demo is on the Selling Partner API")
+        self.account._listing_items_step()
         candle = self.env.ref("amazon_integration.demo_listing_candle")
         self.assertEqual(candle.state, "error")
-        self.assertIn("Barcode: '12345'", candle.error_message)
+        self.assertIn("12345", candle.error_message)
         self.assertEqual(self.account.user_id, self.env.ref("base.user_admin"))

@@ -47,6 +47,7 @@ class ListingCase(TransactionCase):
                 "name": name,
                 "marketplace_id": cls.marketplace.id,
                 "merchant_id": merchant,
+                "amazon_api": "mws",
                 "company_id": company.id,
                 **values,
             }

@@ -92,6 +92,7 @@ class TestSettlementReconcile(TransactionCase):
                 "sandbox_url": "http://127.0.0.1:9",
                 "marketplace_id": cls.env.ref("amazon_integration.marketplace_us").id,
                 "merchant_id": "SETTLEMENT-TEST",
+                "amazon_api": "mws",
                 "access_key": "AK",
                 "secret_key": "SK",
             }

@@ -27,6 +27,7 @@ class TestStockRule(TransactionCase):
                 "name": "Amazon stock rule",
                 "marketplace_id": cls.env.ref("amazon_integration.marketplace_us").id,
                 "merchant_id": "STOCK-RULE-SELLER",
+                "amazon_api": "mws",
                 "warehouse_ids": [Command.set(cls.wh1.ids)],
             }
         )

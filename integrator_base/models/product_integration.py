@@ -100,6 +100,13 @@ class ProductIntegration(models.Model):
             json.dumps(events, default=str),
         )
         self._insert_select(source)
+        self._captured({event["record_operation"] for event in events})
+
+    @api.model
+    def _captured(self, operations):
+        """Override point: rows of these ``operations`` were just written, in the user's
+        transaction before its commit. A connector may schedule its work here (trigger its
+        cron); it must not call the remote site, nor fail: the rows are what matters."""
 
     _INSERTED_COLUMNS = (
         "res_model",

@@ -46,22 +46,22 @@ def amazon(box):
 
 
 def lamp(sku="LAMP-1", **values):
-    defaults = dict(
-        sku=sku,
-        product_type="PRODUCT",
-        marketplace_id=US,
-        language_tag="en_US",
-        name="Desk lamp",
-        brand="Acme",
-        barcode="012345678905",
-        bullet_points=("Warm light", "Steel base"),
-        description="A desk lamp, made to last.",
-        currency="USD",
-        price=19.99,
-        quantity=7,
-        lead_time_days=2,
-        main_image_url="https://images.example.com/lamp.jpg",
-    )
+    defaults = {
+        "sku": sku,
+        "product_type": "PRODUCT",
+        "marketplace_id": US,
+        "language_tag": "en_US",
+        "name": "Desk lamp",
+        "brand": "Acme",
+        "barcode": "012345678905",
+        "bullet_points": ("Warm light", "Steel base"),
+        "description": "A desk lamp, made to last.",
+        "currency": "USD",
+        "price": 19.99,
+        "quantity": 7,
+        "lead_time_days": 2,
+        "main_image_url": "https://images.example.com/lamp.jpg",
+    }
     return listings_json.ListingValues(**{**defaults, **values})
 
 
