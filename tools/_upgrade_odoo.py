@@ -395,7 +395,8 @@ class Populate:
                 "sandbox_url": self.admin.url,
                 "marketplace_id": env.ref("amazon_integration.marketplace_us").id,
                 "merchant_id": creds["seller_id"],
-                "amazon_api": "mws",
+                # a version with the API choice would default to SP-API: these accounts are MWS
+                **({"amazon_api": "mws"} if "amazon_api" in env["amazon.account"]._fields else {}),
                 "access_key": creds["access_key"],
                 "secret_key": creds["secret_key"],
                 "warehouse_ids": [(6, 0, env["stock.warehouse"].search([], limit=1).ids)],
@@ -1022,6 +1023,12 @@ class Verify:
             "no row and no column of the old code is lost",
             not lost,
             "; ".join(lost) or f"{len(before['values'])} tables, {total} rows",
+        )
+        apis = {account.amazon_api for account in self.accounts}
+        self.check(
+            "the old accounts still talk MWS (new ones default to SP-API)",
+            apis == {"mws"},
+            f"amazon_api: {sorted(apis)}",
         )
         self.check(
             "every value of the old code is unchanged (stored, or read through a moved field)",
