@@ -10,6 +10,7 @@ from . import amazon_sync_queue
 from . import amazon_feed
 from . import amazon_catalog
 from . import amazon_product_type
+from . import amazon_listing_spapi
 from . import amazon_catalog_spapi
 from . import amazon_sync
 from . import amazon_feed_exchange
