@@ -277,13 +277,7 @@ class AmazonAccount(models.Model):
             entries = self._ready_entries(kind)
             if not entries:
                 continue
-            Bucket = self.env["amazon.quota.bucket"]
-            submit = self._api_operation("feeds.submit")
-            wait = Bucket._peek(self, submit, reserve=ORDER_FEED_RESERVE) or (
-                Bucket._paced_wait(self, submit, CATALOG_FEEDS_PER_HOUR, burst=CATALOG_BURST)
-            )
-            if wait:
-                raise AmazonQuotaWait("feeds.submit", wait)
+            self._check_catalog_budget()
             feed = self._build_feed(kind, entries)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -291,6 +285,18 @@ class AmazonAccount(models.Model):
                 feed._submit(auto_commit=auto_commit)
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _check_catalog_budget(self):
+        """Raise AmazonQuotaWait unless a catalog feed may go out now: the feed quota keeps
+        its reserve for order feeds, and catalog feeds are paced over the hour. Checked
+        before a feed is built (a feed built and then held back carries stale values)."""
+        Bucket = self.env["amazon.quota.bucket"]
+        submit = self._api_operation("feeds.submit")
+        wait = Bucket._peek(self, submit, reserve=ORDER_FEED_RESERVE) or (
+            Bucket._paced_wait(self, submit, CATALOG_FEEDS_PER_HOUR, burst=CATALOG_BURST)
+        )
+        if wait:
+            raise AmazonQuotaWait("feeds.submit", wait)
 
     def _retry_draft_feeds(self, auto_commit=False):
         """Feeds built but not sent. A catalog feed that never went out (the process stopped,

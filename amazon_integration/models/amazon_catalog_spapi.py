@@ -24,11 +24,6 @@ from ..lib import listings_json
 from ..lib.api import AmazonCallError
 from ..lib.feed_values import FeedDataError
 from .amazon_account import AmazonQuotaWait
-from .amazon_catalog import (
-    CATALOG_BURST,
-    CATALOG_FEEDS_PER_HOUR,
-    ORDER_FEED_RESERVE,
-)
 from .amazon_sync import _StepFailed
 
 _logger = logging.getLogger(__name__)
@@ -219,13 +214,7 @@ class AmazonAccount(models.Model):
             entries, errors = self._patch_directly(entries)
             self._commit(auto_commit)
         for batch in _batches(entries, listings_json.MAX_MESSAGES):
-            Bucket = self.env["amazon.quota.bucket"]
-            submit = self._api_operation("feeds.submit")
-            wait = Bucket._peek(self, submit, reserve=ORDER_FEED_RESERVE) or (
-                Bucket._paced_wait(self, submit, CATALOG_FEEDS_PER_HOUR, burst=CATALOG_BURST)
-            )
-            if wait:
-                raise AmazonQuotaWait("feeds.submit", wait)
+            self._check_catalog_budget()
             feed = self._build_listings_feed(batch)
             self._commit(auto_commit)
             if feed:
