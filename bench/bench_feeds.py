@@ -3,10 +3,11 @@
     python bench/bench_feeds.py [--api mws|spapi] [--skus 100000] [--repeat 5] [--no-validate]
 
 ``--api spapi``: the same stock for 100,000 SKUs as JSON_LISTINGS_FEED documents (Amazon
-takes 25,000 messages a feed: four documents). ``builder``: from each SKU's
-``ListingValues`` to the bytes, through ``FeedMessage.for_patch`` (the value checks, the
-``fulfillment_availability`` patch), ``chunks`` and ``build_feed``; ``bare``: the least code
-that writes the same documents (dicts from the rows, ``json.dumps``), inside the clock too.
+takes 25,000 messages a feed: four documents). Both variants start from the same rows, inside
+the clock. ``builder``: as the connector builds a feed, one feed's messages at a time: each
+row's ``ListingValues``, ``FeedMessage.for_patch`` (the value checks, the
+``fulfillment_availability`` patch) and ``build_feed`` (SKU checks, message ids, one
+marketplace); ``bare``: the least code that writes the same documents (dicts, ``json.dumps``).
 The documents are checked against Amazon's listings-feed-schema-v2 (jsonschema) when
 ../shared/amazon/sp-api is found.
 
@@ -130,19 +131,24 @@ def _prepare_json(variant, count):
     size = listings_json.MAX_MESSAGES
     if variant == "bare":
         return lambda: _bare_json(rows, "MERCHANT123", size)
-    values = [
-        listings_json.ListingValues(
-            sku, "PRODUCT", MARKETPLACE, "en_US", quantity=max(quantity, 0), lead_time_days=latency
-        )
-        for sku, quantity, latency in rows
-    ]
+    values_of, message_of = listings_json.ListingValues, listings_json.FeedMessage.for_patch
 
     def build():
-        messages = (listings_json.FeedMessage.for_patch(v, "stock") for v in values)
-        documents = [
-            listings_json.build_feed("MERCHANT123", chunk, marketplace_id=MARKETPLACE)
-            for chunk in listings_json.chunks(messages)
-        ]
+        # as the connector builds a feed: one feed's messages at a time, from the values
+        documents = []
+        for start in range(0, len(rows), size):
+            messages = [
+                message_of(
+                    values_of(
+                        sku, "PRODUCT", MARKETPLACE, "en_US", quantity=quantity, lead_time_days=days
+                    ),
+                    "stock",
+                )
+                for sku, quantity, days in rows[start : start + size]
+            ]
+            documents.append(
+                listings_json.build_feed("MERCHANT123", messages, marketplace_id=MARKETPLACE)
+            )
         assert len(documents) == -(-count // size)
         return documents
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice, pairwise
@@ -73,7 +73,7 @@ IMAGE_ATTRIBUTES = frozenset({"main_product_image_locator", *OTHER_IMAGE_ATTRIBU
 Hook = Callable[[dict, "ListingValues"], "dict | None"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ListingValues:
     """One listing in one marketplace, in plain values (see :func:`attributes`).
 
@@ -110,7 +110,7 @@ class ListingValues:
     parent_sku: str | None = None
     variation_theme: str | None = None
     shipping_group: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] | None = None
 
 
 # --- values -------------------------------------------------------------------------------
