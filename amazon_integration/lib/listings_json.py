@@ -491,7 +491,13 @@ def _replace(name, value):
 
 def stock_patch(values: ListingValues) -> list[dict]:
     """Replace ``fulfillment_availability``: the quantity (merchant) or the FBA channel."""
-    return [_replace("fulfillment_availability", _availability(values, required=True))]
+    return [
+        {
+            "op": "replace",
+            "path": "/attributes/fulfillment_availability",
+            "value": _availability(values, required=True),
+        }
+    ]
 
 
 def price_patch(values: ListingValues) -> list[dict]:
@@ -580,13 +586,20 @@ class FeedMessage:
     @classmethod
     def for_patch(cls, values, what, *, hook=None, message_id=None):
         """A PATCH with :func:`patches_for`."""
+        if what == "stock" and hook is None and not values.extra:  # the bulk case
+            patches = stock_patch(values)
+        else:
+            patches = patches_for(values, what, hook=hook)
+        # (sku, operation, product type, attributes, patches, requirements, id, marketplace)
         return cls(
             values.sku,
             "PATCH",
             values.product_type,
-            patches=patches_for(values, what, hook=hook),
-            message_id=message_id,
-            marketplace_id=values.marketplace_id,
+            None,
+            patches,
+            None,
+            message_id,
+            values.marketplace_id,
         )
 
     @classmethod
@@ -655,6 +668,14 @@ def build_feed(
 
 def _message(msg, message_id):
     op = msg.operation_type
+    if op == "PATCH" and msg.product_type and msg.patches:  # the bulk case, in one literal
+        return {
+            "messageId": message_id,
+            "sku": sku_text(msg.sku, key=message_id),
+            "operationType": op,
+            "productType": msg.product_type,
+            "patches": msg.patches,
+        }
     entry = {"messageId": message_id, "sku": sku_text(msg.sku, key=message_id), "operationType": op}
     if op == "DELETE":
         return entry
