@@ -127,6 +127,19 @@ class ListingSubmission:
     def accepted(self) -> bool:
         return self.status in ("ACCEPTED", "VALID")
 
+    def outcome(self) -> tuple[str, str, str | None]:
+        """``("error"|"warning"|"success", text, code)``: an error when Amazon did not
+        accept it or named an ERROR; the text and code of the errors, else the warnings,
+        else the status."""
+        errors = [issue for issue in self.issues if issue.is_error]
+        shown = errors or list(self.issues)
+        if errors or not self.accepted:
+            state = "error"
+        else:
+            state = "warning" if shown else "success"
+        text = "; ".join(str(issue) for issue in shown) or self.status
+        return state, text, shown[0].code if shown else None
+
 
 @dataclass(frozen=True, slots=True)
 class ListingState:

@@ -254,6 +254,7 @@ class AmazonAccount(models.Model):
         quantities = listings._amazon_quantities()
         prices = listings._amazon_prices()
         marketplace = self.marketplace_id.code
+        types = {}  # product type name -> (record, checker): fetched and parsed once a feed
         for entry in entries:
             listing = entry.listing_id
             if entry.kind == "delete":
@@ -281,8 +282,11 @@ class AmazonAccount(models.Model):
                     )
                 else:
                     attributes = listing._listing_attributes(values)
-                    product_type = self.env["amazon.product.type"]._for(self, values.product_type)
-                    problems = product_type._problems(attributes)
+                    if values.product_type not in types:
+                        found = self.env["amazon.product.type"]._for(self, values.product_type)
+                        types[values.product_type] = (found, found._checker())
+                    product_type, check = types[values.product_type]
+                    problems = check(attributes)
                     if problems:
                         self._fail_entry(entry, product_type._explain(problems))
                         continue
@@ -405,14 +409,10 @@ class AmazonAccount(models.Model):
         )
         by_message = {line.message_id: line for line in feed.line_ids}
         for n, (_entry, _message, answer) in enumerate(sent, 1):
-            errors = [i for i in answer.issues if i.is_error]
-            warnings = [i for i in answer.issues if not i.is_error]
-            state = "warning" if warnings else "success"
-            if errors or not answer.accepted:
-                state = "error"
-            text = "; ".join(str(i) for i in (errors or warnings)) or answer.status
-            code = (errors or warnings)[0].code if (errors or warnings) else False
-            by_message[n].write({"state": state, "result_code": code, "result_description": text})
+            state, text, code = answer.outcome()
+            by_message[n].write(
+                {"state": state, "result_code": code or False, "result_description": text}
+            )
         self.env["amazon.sync.queue"].browse([entry.id for entry, _m, _a in sent]).unlink()
         states = feed.line_ids.mapped("state")
         feed.write(
@@ -463,11 +463,7 @@ class AmazonAccount(models.Model):
                     }
                 )
                 continue
-            issues = "\n".join(
-                f"[{issue.severity}] {issue.code}: {issue.message}"
-                + (f" ({', '.join(issue.attribute_names)})" if issue.attribute_names else "")
-                for issue in state.issues
-            )
+            issues = "\n".join(str(issue) for issue in state.issues)
             if state.buyable:
                 status = "active"
             elif any(issue.is_error for issue in state.issues):

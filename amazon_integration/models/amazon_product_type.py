@@ -120,10 +120,13 @@ class AmazonProductType(models.Model):
         account.message_post(body=body, subtype_xmlid="mail.mt_note")
         return result
 
-    def _problems(self, attributes):
-        """What Amazon would refuse in ``attributes``: [Problem(attribute, message)]."""
+    def _checker(self):
+        """``check(attributes)`` → what Amazon would refuse in them ([Problem]). The schema
+        is parsed once, so the validator built for it serves every listing checked with
+        this checker (lib.listings_checks keeps it per schema object)."""
         self.ensure_one()
-        return listings_checks.validate(self._schema_dict(), attributes)
+        schema = self._schema_dict()
+        return lambda attributes: listings_checks.validate(schema, attributes)
 
     def _explain(self, problems):
         return _("Not sent: %s", "; ".join(str(problem) for problem in problems))

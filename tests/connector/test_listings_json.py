@@ -782,3 +782,22 @@ def test_schema_version():
     assert schema_version(json.dumps(definition).encode()) == "U8Ng2XZ3bNkKNpB3K4m3g5OfIk3ZB0w"
     with pytest.raises(ResponseParseError, match="productTypeVersion"):
         schema_version({"productType": "LUGGAGE"})
+
+
+def test_a_submission_answer_is_one_outcome():
+    """What a direct call's answer puts on its feed line: state, text, Amazon's code."""
+    accepted = parse_submission(b'{"sku": "A", "status": "ACCEPTED", "submissionId": "s1"}')
+    assert accepted.outcome() == ("success", "ACCEPTED", None)
+    warned = parse_submission(
+        b'{"sku": "A", "status": "ACCEPTED", "submissionId": "s2", "issues": [{"code": "18027",'
+        b' "message": "Image too small", "severity": "WARNING"}]}'
+    )
+    assert warned.outcome() == ("warning", "WARNING 18027: Image too small", "18027")
+    refused = parse_submission(
+        b'{"sku": "A", "status": "INVALID", "submissionId": "s3", "issues": ['
+        b'{"code": "90000", "message": "Just so you know", "severity": "INFO"},'
+        b'{"code": "13013", "message": "No such SKU", "severity": "ERROR"}]}'
+    )
+    assert refused.outcome() == ("error", "ERROR 13013: No such SKU", "13013")
+    silent = parse_submission(b'{"sku": "A", "status": "INVALID", "submissionId": "s4"}')
+    assert silent.outcome() == ("error", "INVALID", None)
