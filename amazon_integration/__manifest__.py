@@ -1,7 +1,7 @@
 {
     "name": "Amazon Integration",
     "summary": "Sell on Amazon (SP-API, MWS): catalog, orders, shipments, refunds, settlements",
-    "version": "18.0.0.4.0",
+    "version": "18.0.0.5.0",
     "category": "Sales/Integrations",
     "license": "LGPL-3",
     "author": "Odoo Amazon Connector contributors",
@@ -24,6 +24,7 @@
         "views/product_views.xml",
         "views/integration_views.xml",
         "views/sale_order_views.xml",
+        "views/amazon_order_stage_views.xml",
         "views/amazon_settlement_views.xml",
         "wizards/amazon_order_download_views.xml",
         "wizards/amazon_order_cancel_views.xml",

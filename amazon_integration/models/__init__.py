@@ -19,6 +19,7 @@ from . import sale_order
 from . import amazon_account_orders
 from . import amazon_order_state
 from . import amazon_order_import
+from . import amazon_order_stage
 from . import amazon_order_lookups
 from . import amazon_order_sources
 from . import amazon_order_feeds

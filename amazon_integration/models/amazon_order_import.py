@@ -56,6 +56,14 @@ from ..lib.order_values import (
 
 _logger = logging.getLogger(__name__)
 
+#: what parallel workers can cause each other (they reserve the same products): never an
+#: order's own fault, so never kept as an exception; the caller undoes the batch and retries
+TRANSIENT_DB_ERRORS = (
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.LockNotAvailable,
+)
+
 
 def needs_completion(so):
     """A sale order still waiting for its lines or for a person (not confirmed yet)."""
@@ -67,12 +75,16 @@ class AmazonAccount(models.Model):
 
     # ============================================================== import core
 
-    def _import_orders(self, order_dicts):
+    def _import_orders(self, order_dicts, confirm=True):
         """Import Amazon order dicts (contract shape). Returns a summary dict:
 
         ``created``, ``updated``, ``unchanged``, ``skipped``, ``exceptions`` (counts),
         ``errors`` (texts of orders that could not even be kept), ``needs_items`` (ids of
         orders that must be fetched with their items first), ``outcomes`` {id: outcome}.
+
+        ``confirm=False``: the complete new orders stay quotations and come back in
+        ``to_confirm`` as (sale order, values to write once confirmed), for the caller's
+        `_confirm_orders` (the staged import confirms in a transaction of its own).
         """
         self.ensure_one()
         account = self.with_context(
@@ -110,6 +122,8 @@ class AmazonAccount(models.Model):
                 # another worker created it between our search and our insert: theirs stands
                 self._reset_cache(cache)
                 outcome = "unchanged"
+            except TRANSIENT_DB_ERRORS:
+                raise
             except Exception as error:
                 self._reset_cache(cache)
                 _logger.info(
@@ -133,6 +147,9 @@ class AmazonAccount(models.Model):
                 summary["exceptions"] += 1
             elif outcome in summary and outcome != "errors":
                 summary[outcome] += 1
+        if not confirm:
+            summary["to_confirm"] = cache["to_confirm"]
+            return summary
         for oid in account._confirm_orders(cache["to_confirm"]):
             summary["outcomes"][oid] = "exception"
             summary["exceptions"] += 1
@@ -484,6 +501,8 @@ class AmazonAccount(models.Model):
                     so.write(values)
             self._capture_stock_of(orders)
             return set()
+        except TRANSIENT_DB_ERRORS:
+            raise
         except Exception as error:
             _logger.info("Amazon account %s: confirming one by one (%s)", self.name, error)
         failed = set()
@@ -494,6 +513,8 @@ class AmazonAccount(models.Model):
                     so.action_confirm()
                     so.write(values)
                 self._capture_stock_of(so)
+            except TRANSIENT_DB_ERRORS:
+                raise
             except Exception as error:
                 so.write(
                     {

@@ -13,6 +13,7 @@ from ..lib import api as amazon
 from ..lib import orders as orderlib
 from ..lib.api import AmazonCallError
 from ..lib.order_values import (
+    IMPORTABLE,
     LISTED_STATUSES,
     PENDING,
     from_json,
@@ -23,6 +24,7 @@ from ..lib.order_values import (
 from ..lib.order_values import parse_iso as _parse_iso
 from ..lib.responses import ResponseParseError
 from .amazon_account import AmazonQuotaWait
+from .amazon_order_stage import cron_budget
 
 _logger = logging.getLogger(__name__)
 
@@ -35,8 +37,6 @@ REPORT_XML_ALL = amazon.REPORT_ORDERS_UPDATED
 
 #: Amazon's ListOrders refuses dates later than two minutes before its now.
 LIST_MARGIN = timedelta(minutes=3)
-#: orders imported between two commits of the report path
-REPORT_BATCH = 200
 
 
 class AmazonAccount(models.Model):
@@ -71,6 +71,7 @@ class AmazonAccount(models.Model):
             else:
                 _logger.warning("Amazon account %s (orders): %s", self.name, error)
                 errors.append(str(error))
+        errors += self._import_staged(auto_commit)
         self._orders_ship_by_warnings()
         if auto_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -342,36 +343,70 @@ class AmazonAccount(models.Model):
         if orders is None:
             return errors  # asked, polled or asked again: the next run goes on
         if purpose == "updates":
-            listed = self._import_report_updates(orders, errors, auto_commit)
+            listed = self._import_report_updates(orders, auto_commit)
             self._report_finished(request, created=0, listed=listed)
         else:
-            tally = self._import_report_orders(orders, errors, auto_commit)
-            self._report_finished(request, tally["created"] + tally["exceptions"], listed=0)
+            tally = self._import_report_orders(orders, auto_commit)
+            self._report_finished(request, tally["new"], listed=0)
             self.order_last_summary = _(
-                "Report %(id)s: %(created)s orders created, %(exceptions)s kept in exception, "
-                "%(known)s already imported, %(skipped)s not to import (pending or canceled).",
+                "Report %(id)s: %(new)s new orders, %(known)s already imported, %(skipped)s "
+                "not to import yet (pending or canceled); staged for the import workers.",
                 id=request.report_id or request.request_id,
-                created=tally["created"],
-                exceptions=tally["exceptions"],
-                known=tally["updated"] + tally["unchanged"],
+                new=tally["new"],
+                known=tally["known"],
                 skipped=tally["skipped"],
             )
         return errors
 
-    def _import_report_orders(self, orders, errors, auto_commit):
-        """Import a report's orders in batches (a commit after each when allowed); returns
-        the counts of ``_import_orders`` summed (created, exceptions, updated, ...)."""
-        tally = dict.fromkeys(("created", "exceptions", "updated", "unchanged", "skipped"), 0)
-        for start in range(0, len(orders), REPORT_BATCH):
-            result = self._import_orders(orders[start : start + REPORT_BATCH])
-            for key in tally:
-                tally[key] += result[key]
-            errors += result["errors"]
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+    def _import_report_orders(self, orders, auto_commit):
+        """Stage a report's orders for the import workers (``amazon.order.stage``) and wake
+        the lanes up; this step's worker takes its own share after the reports
+        (`_import_staged`). Returns how many are ``new`` (importable, not imported yet),
+        ``known`` (imported before) and ``skipped`` (pending or canceled, not imported)."""
+        ids = [o["amazon_order_id"] for o in orders if o.get("amazon_order_id")]
+        known = self._imported_ids(ids)
+        Stage = self.env["amazon.order.stage"]
+        Stage._stage(self, orders)
+        if auto_commit:
+            Stage._trigger_lanes()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        tally = {"new": 0, "known": 0, "skipped": 0}
+        for order in orders:
+            if order.get("amazon_order_id") in known:
+                tally["known"] += 1
+            elif order.get("status") in IMPORTABLE:
+                tally["new"] += 1
+            else:
+                tally["skipped"] += 1
         return tally
 
-    def _import_report_updates(self, orders, errors, auto_commit):
+    def _imported_ids(self, amazon_order_ids):
+        return set(
+            self.env["sale.order"]
+            .with_context(active_test=False)
+            .search(
+                [("amazon_account_id", "=", self.id), ("amazon_order_id", "in", amazon_order_ids)]
+            )
+            .mapped("amazon_order_id")
+        )
+
+    def _import_staged(self, auto_commit):
+        """This worker's share of the staged orders of this account: a quarter of the cron
+        limits (the lanes take the rest), all of them in a test. Returns error texts (the
+        orders that failed for the first time)."""
+        budget = cron_budget(1 / 4) if auto_commit else None
+        result = self.env["amazon.order.stage"]._drain(self, budget, auto_commit)
+        if result.get("orders"):
+            _logger.info(
+                "Amazon account %s: %s staged orders imported (%s created, %s in exception)",
+                self.name,
+                result["orders"],
+                result.get("created", 0),
+                result.get("exceptions", 0),
+            )
+        return result["errors"].get(self, [])
+
+    def _import_report_updates(self, orders, auto_commit):
         """Apply the all-orders report to the orders imported before; returns how many
         orders of the listed statuses it carried (the listing's measure of volume).
 
@@ -381,18 +416,14 @@ class AmazonAccount(models.Model):
         statuses = self._listing_statuses()
         listed = sum(1 for o in orders if not statuses or o.get("status") in statuses)
         ids = [o["amazon_order_id"] for o in orders]
-        known = set(
-            self.env["sale.order"]
-            .with_context(active_test=False)
-            .search([("amazon_account_id", "=", self.id), ("amazon_order_id", "in", ids)])
-            .mapped("amazon_order_id")
-        )
+        # the orders staged but not imported yet take the change too (merged into their row)
+        known = self._imported_ids(ids) | self.env["amazon.order.stage"]._staged_ids(self, ids)
         updates = [
             {key: order.get(key) for key in ("amazon_order_id", "status", "last_update_date")}
             for order in orders
             if order["amazon_order_id"] in known
         ]
-        self._import_report_orders(updates, errors, auto_commit)
+        self._import_report_orders(updates, auto_commit)
         return listed
 
     def _report_finished(self, request, created, listed):

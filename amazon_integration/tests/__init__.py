@@ -12,3 +12,4 @@ from . import test_first_week
 from . import test_tour
 from . import test_spapi
 from . import test_catalog_spapi
+from . import test_order_stage

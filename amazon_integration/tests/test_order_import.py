@@ -880,6 +880,11 @@ class TestOrderImportSandbox(OrderCase):
             ]
         )
         self.assertEqual(len(reports), 1, "requested once")
+        # the report's orders wait for the import workers; the step's own share takes them
+        self.assertTrue(
+            self.env["amazon.order.stage"].search([("account_id", "=", self.account.id)])
+        )
+        self.account._import_staged(auto_commit=False)
         self.assertTrue(self.sale_orders())
 
     def test_report_path_follows_changes_without_listing(self):
