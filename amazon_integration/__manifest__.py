@@ -1,7 +1,7 @@
 {
     "name": "Amazon Integration",
     "summary": "Sell on Amazon (SP-API, MWS): catalog, orders, shipments, refunds, settlements",
-    "version": "18.0.0.5.0",
+    "version": "18.0.0.4.0",
     "category": "Sales/Integrations",
     "license": "LGPL-3",
     "author": "Odoo Amazon Connector contributors",

@@ -41,6 +41,8 @@ import json
 import logging
 import os
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -330,6 +332,74 @@ def odoo_env(cr, admin=True, **context):
     if admin:
         env = api.Environment(cr, env.ref("base.user_admin").id, env.context)
     return env(context=dict(env.context, **context)) if context else env
+
+
+def only_lanes(registry, count):
+    """Every cron of the database off but ``count`` order import lanes, made due now (the
+    harness plays the sync cron itself); returns the lanes' ids."""
+    with registry.cursor() as cr:
+        Stage = odoo_env(cr)["amazon.order.stage"].with_context(active_test=False)
+        lanes = Stage._lanes().sorted("id")[:count]  # an earlier run may have stopped some
+        cr.execute("UPDATE ir_cron SET active = (id = ANY(%s))", (lanes.ids,))
+        cr.execute(
+            "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id = ANY(%s)",
+            (lanes.ids,),
+        )
+        cr.commit()
+        return lanes.ids
+
+
+@contextlib.contextmanager
+def cron_server(database, workers, logfile):
+    """A real Odoo server on ``database`` in workers mode, for its cron runner: ``workers``
+    cron workers (one HTTP worker idles) under the limits README.md documents for the
+    import lanes; woken once they are up (the NOTIFY of Odoo's triggers) instead of after
+    their first minute of sleep; stopped (SIGTERM, then SIGKILL) on the way out. Yields
+    the process."""
+    from odoo import sql_db
+    from odoo.tools import config
+
+    # odoo-bin without its websocket process (bench/_odoo_server.py)
+    script = Path(__file__).resolve().parent / "_odoo_server.py"
+    cmd = [sys.executable, str(script), "-d", database, "--addons-path", config["addons_path"]]
+    for option in ("db_host", "db_port", "db_user", "db_password"):
+        if config.get(option):
+            cmd += [f"--{option}", str(config[option])]
+    cmd += [
+        "--workers=1",
+        f"--max-cron-threads={workers}",
+        "--limit-time-real-cron=600",
+        "--limit-time-cpu=600",
+        "--limit-time-real=600",
+        f"--http-port={devenv.free_port()}",
+        f"--gevent-port={devenv.free_port()}",
+        f"--logfile={logfile}",
+        "--log-level=info",
+        "--log-handler=odoo.addons.amazon_integration.models.amazon_order_stage:DEBUG",
+    ]
+    Path(logfile).unlink(missing_ok=True)
+    with open(f"{logfile}.stderr", "w") as stderr:
+        process = subprocess.Popen(
+            cmd, env=dict(os.environ, TZ="UTC"), stderr=stderr, start_new_session=True
+        )
+    try:
+        devenv.wait_for(
+            lambda: (
+                Path(logfile).exists() and Path(logfile).read_text().count("WorkerCron") >= workers
+            ),
+            120,
+        )
+        with sql_db.db_connect("postgres").cursor() as cr:
+            cr.execute("SELECT pg_notify('cron_trigger', %s)", [database])
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 @contextlib.contextmanager

@@ -37,6 +37,7 @@ run inside Odoo (``--driver``); the set-up around the measure is bench/_harness.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from datetime import timedelta
@@ -133,9 +134,39 @@ def _remote_importable(sandbox, creds):
     return {o["amazon_order_id"] for o in orders if o["status"] in IMPORTABLE}, orders
 
 
+def new_report_orders(sandbox, creds, count, seed):
+    """``count`` new orders of the seller, paid, as the order report path reads them: the
+    importable ones of the seller as order dicts (P6, R1)."""
+    from odoo.addons.amazon_integration.models.amazon_order_import import from_json
+
+    sandbox.admin(
+        "POST", f"/admin/sellers/{creds.seller_id}/orders", {"count": count, "seed": seed}
+    )
+    sandbox.advance(3600)  # the payment hold over
+    importable, orders = _remote_importable(sandbox, creds)
+    dicts = []
+    for order in orders:
+        if order["amazon_order_id"] in importable:
+            order = from_json(order)
+            order.update(items_complete=True, order_total_source="amazon", source="report")
+            dicts.append(order)
+    return dicts
+
+
 def _throughput(registry, sandbox, args):
     creds = sandbox.new_seller()
     account_id = _setup(registry, sandbox, creds, "P4 throughput", args.scale, args.mode, args.api)
+    lanes = contextlib.nullcontext()
+    if args.lanes:
+        # the import lanes on Odoo's own cron runner, beside the harness's sync steps
+        _harness.only_lanes(registry, args.lanes)
+        logfile = _harness.devenv.CACHE / "bench-p4-server.log"
+        lanes = _harness.cron_server(registry.db_name, args.lanes, logfile)
+    with lanes:
+        return _throughput_run(registry, sandbox, args, creds, account_id)
+
+
+def _throughput_run(registry, sandbox, args, creds, account_id):
     start = _harness.sandbox_clock(sandbox)
     batches = 12
     per_batch = [
@@ -457,6 +488,12 @@ def _options(parser):
     parser.add_argument("--speed-orders", type=int, default=1000)
     _harness.sandbox_options(parser, scale=30.0, scale_flag="--time-scale", drain_minutes=90.0)
     parser.add_argument("--mode", choices=("auto", "api", "report"), default="auto")
+    parser.add_argument(
+        "--lanes",
+        type=int,
+        default=0,
+        help="order import lanes run by a real Odoo server's cron workers beside the steps",
+    )
     parser.add_argument(
         "--api",
         choices=("mws", "spapi"),

@@ -21,6 +21,8 @@ BENCHMARKS = {
     "p5_stock_latency": "bench_p5_stock_latency.py",  # P5: stock change -> Amazon
     "p4_orders": "bench_p4_orders.py",  # P4/R2: orders imported per hour, duplicates
     "p3_shipments": "bench_p3_shipments.py",  # P3: shipment confirmations per hour
+    "p6_workers": "bench_p6_workers.py",  # P6: staged import, 1 and 2 cron workers
+    "r1_crash": "bench_r1_crash.py",  # R1: kill -9 of the cron worker, what it cost
 }
 
 

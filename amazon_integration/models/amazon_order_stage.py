@@ -179,17 +179,18 @@ class AmazonOrderStage(models.Model):
         return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
-    def _trigger_lanes(self):
-        """Wake the import lanes up now (after the staging's commit)."""
+    def _trigger_lanes(self, at=None):
+        """Wake the import lanes up now (after the staging's commit), or ``at``."""
         for cron in self._lanes():
-            cron._trigger()
+            cron._trigger(at)
 
     @api.model
     def _lanes(self):
+        """The active import lanes (with ``active_test=False`` in the context: all)."""
         return (
             self.env["ir.cron"]
             .sudo()
-            .search([("model_id.model", "=", self._name), ("active", "=", True)])
+            .search([("model_id.model", "=", self._name)])
             .filtered(lambda c: "_cron_import" in (c.code or ""))
         )
 
@@ -239,6 +240,7 @@ class AmazonOrderStage(models.Model):
         if auto_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         while not (deadline and tally["orders"] and time.monotonic() >= deadline):
+            started = time.monotonic()
             done = self._attempt(lambda: self._import_batch(account, size), auto_commit)
             if done is None:
                 break  # undone again and again: the next run tries
@@ -251,13 +253,24 @@ class AmazonOrderStage(models.Model):
                 tally[key] += value
             for acc, texts in failures.items():
                 errors[acc] += texts
+            imported = time.monotonic()
             if to_confirm:
                 with self._confirm_lock(auto_commit):
+                    locked = time.monotonic()
                     left = self._attempt(
                         lambda ids=to_confirm: self._confirm_rows(ids), auto_commit
                     )
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
+                _logger.debug(
+                    "Amazon order import: %s orders in %.2f s, waited %.2f s to confirm %s in"
+                    " %.2f s",
+                    len(claimed),
+                    imported - started,
+                    locked - imported,
+                    len(to_confirm),
+                    time.monotonic() - locked,
+                )
                 if left:
                     tally["created"] -= left
                     tally["exceptions"] += left
@@ -401,6 +414,11 @@ class AmazonOrderStage(models.Model):
             # Odoo's runner calls a lane that is not done again at once, but only 10 times
             # in a row; the trigger wakes the cron workers for the next round (its NOTIFY)
             self._trigger_lanes()
+        elif remaining:
+            # quotations a dead worker did not confirm: back when they are anyone's
+            orphans = self.search([("sale_order_id", "!=", False)], order="write_date", limit=1)
+            if orphans:
+                self._trigger_lanes(max(orphans.write_date + IN_FLIGHT, now))
         return result
 
     def action_import_now(self):

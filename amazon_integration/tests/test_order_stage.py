@@ -16,19 +16,6 @@ from ..models.amazon_order_stage import cron_budget
 from .test_order_import import OrderCase, order_dict
 
 
-class Clock:
-    """The stage module's ``time``: these monotonic readings (the last one stays)."""
-
-    def __init__(self, *readings):
-        self.readings = list(readings)
-
-    def monotonic(self):
-        return self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
-
-    def sleep(self, seconds):
-        pass
-
-
 def deadlock():
     return psycopg2.errors.DeadlockDetected("deadlock detected (a test)")
 
@@ -192,9 +179,18 @@ class TestOrderStage(OrderCase):
         self.assertEqual(len(rows.sale_order_id), 3)
         self.assertEqual(set(rows.sale_order_id.mapped("state")), {"draft"})
         self.assertEqual(rows.mapped("confirm_values")[0]["amazon_ack_state"], "todo")
-        # its confirmation is its worker's for a while: nobody else takes the rows
+        # its confirmation is its worker's for a while: nobody else takes the rows, and the
+        # lanes come back when they are anyone's
         self.assertFalse(self.Stage._drain(self.account).get("orders"))
         self.assertEqual(set(rows.sale_order_id.mapped("state")), {"draft"})
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([])
+        self.assertFalse(self.Stage._cron_import().get("orders"))
+        triggers = Trigger.search([]) - before
+        self.assertEqual(triggers.cron_id, self.Stage._lanes())
+        self.assertEqual(
+            set(triggers.mapped("call_at")), {min(rows.mapped("write_date")) + timedelta(minutes=2)}
+        )
         # then any worker confirms them, without importing them again
         self.env.cr.execute(
             "UPDATE amazon_order_stage SET write_date = write_date - interval '5 minutes'"
@@ -212,18 +208,14 @@ class TestOrderStage(OrderCase):
         lane = self.env.ref("amazon_integration.ir_cron_amazon_order_import_1")
         progress = self.env["ir.cron.progress"].create({"cron_id": lane.id})
         Stage = self.Stage.with_context(ir_cron_progress_id=progress.id)
-        # no time: one batch of 5; 3 seconds: batches of 15 (5 orders a second)
+        # no time: one batch of 5 orders, then out
         with patch.object(amazon_order_stage, "cron_budget", lambda share: 0.001):
             Stage._cron_import()
         self.assertEqual((progress.done, progress.remaining), (5, 35), "one batch, then out")
-        with (
-            patch.object(amazon_order_stage, "cron_budget", lambda share: 3),
-            patch.object(amazon_order_stage, "time", Clock(0, 0, 4)),
-        ):
+        # 100 seconds: batches of 50 (5 orders a second, at most 50)
+        with patch.object(amazon_order_stage, "cron_budget", lambda share: 100):
             Stage._cron_import()
-        self.assertEqual((progress.done, progress.remaining), (30, 5), "two batches in 3 s")
-        Stage._cron_import()
-        self.assertEqual((progress.done, progress.remaining), (5, 0))
+        self.assertEqual((progress.done, progress.remaining), (35, 0))
         self.assertEqual(len(self.sale_orders()), 40)
 
     def test_staging_wakes_the_lanes_up(self):
