@@ -365,11 +365,7 @@ class AmazonAccount(models.Model):
         ``known`` (imported before) and ``skipped`` (pending or canceled, not imported)."""
         ids = [o["amazon_order_id"] for o in orders if o.get("amazon_order_id")]
         known = self._imported_ids(ids)
-        Stage = self.env["amazon.order.stage"]
-        Stage._stage(self, orders)
-        if auto_commit:
-            Stage._trigger_lanes()
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._stage_orders(orders, auto_commit)
         tally = {"new": 0, "known": 0, "skipped": 0}
         for order in orders:
             if order.get("amazon_order_id") in known:
@@ -379,6 +375,14 @@ class AmazonAccount(models.Model):
             else:
                 tally["skipped"] += 1
         return tally
+
+    def _stage_orders(self, orders, auto_commit):
+        """Stage order dicts for the import workers and wake the lanes up."""
+        Stage = self.env["amazon.order.stage"]
+        Stage._stage(self, orders)
+        if auto_commit:
+            Stage._trigger_lanes()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _imported_ids(self, amazon_order_ids):
         return set(
@@ -411,8 +415,9 @@ class AmazonAccount(models.Model):
         orders of the listed statuses it carried (the listing's measure of volume).
 
         Only what changes an order is taken (status, last update): the report has no
-        buyer and a partial address, which must not replace the stored ones. Orders not
-        imported yet are left to the order report (it has their address)."""
+        buyer and a partial address, which must not replace the stored ones; an order
+        staged but not imported yet takes the change in its row. Orders neither imported
+        nor staged are left to the order report (it has their address)."""
         statuses = self._listing_statuses()
         listed = sum(1 for o in orders if not statuses or o.get("status") in statuses)
         ids = [o["amazon_order_id"] for o in orders]
@@ -423,7 +428,7 @@ class AmazonAccount(models.Model):
             for order in orders
             if order["amazon_order_id"] in known
         ]
-        self._import_report_orders(updates, auto_commit)
+        self._stage_orders(updates, auto_commit)
         return listed
 
     def _report_finished(self, request, created, listed):

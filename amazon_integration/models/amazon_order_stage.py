@@ -387,11 +387,11 @@ class AmazonOrderStage(models.Model):
 
     def _failure_text(self, outcome, texts):
         if outcome == "needs_items":
-            return _("Order %s: its items are missing from the data Amazon sent.") % (
-                self.amazon_order_id
+            return _(
+                "Order %s: its items are missing from the data Amazon sent.", self.amazon_order_id
             )
         mine = [text for text in texts if self.amazon_order_id in text]
-        return mine[0] if mine else _("Order %s could not be imported.") % self.amazon_order_id
+        return mine[0] if mine else _("Order %s could not be imported.", self.amazon_order_id)
 
     @api.model
     def _tell(self, errors):

@@ -55,6 +55,25 @@ class CatalogCase(AmazonCase):
         self.env["product.integration"]._amazon_dispatch()
         self.account._sync_now()
 
+    def stock_change_of_a_sku_amazon_lacks(self):
+        """A listing we believe active whose SKU Amazon never got, its rows settled and its
+        queue empty, then a stock change of its product. Returns (product, listing)."""
+        product = self.make_product("NEVER-SENT", quantity=0)
+        listing = self.env["amazon.listing"].create(
+            {
+                "account_id": self.account.id,
+                "product_id": product.id,
+                "seller_sku": "NEVER-SENT",
+                "product_synced": True,
+                "state": "active",
+            }
+        )
+        self.env.cr.precommit.run()
+        self.rows_of(product)._set_site_status("amazon", "success")
+        self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)]).unlink()
+        self.env["stock.quant"]._update_available_quantity(product, self.stock_location, 1)
+        return product, listing
+
     def rows_of(self, product):
         return self.env["product.integration"].search(
             [("res_model", "=", "product.product"), ("res_id", "=", product.id)]
@@ -100,20 +119,7 @@ class TestCatalog(CatalogCase):
         self.assertFalse(self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)]))
 
     def test_per_message_error_marks_rows_listing_and_notifies(self):
-        product = self.make_product("NEVER-SENT", quantity=0)
-        listing = self.env["amazon.listing"].create(
-            {
-                "account_id": self.account.id,
-                "product_id": product.id,
-                "seller_sku": "NEVER-SENT",
-                "product_synced": True,
-                "state": "active",
-            }
-        )
-        self.env.cr.precommit.run()
-        self.rows_of(product)._set_site_status("amazon", "success")
-        self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)]).unlink()
-        self.env["stock.quant"]._update_available_quantity(product, self.stock_location, 1)
+        product, listing = self.stock_change_of_a_sku_amazon_lacks()
         self.run_cycle(advance=1)
         feed = self.account.feed_ids
         self.assertEqual(feed.kind, "inventory")

@@ -137,20 +137,7 @@ class TestCatalogSpApi(CatalogCase):
     def test_amazon_refusing_a_patch_marks_rows_listing_and_notifies(self):
         """The MWS scenario's counterpart: a stock change for a SKU Amazon does not have
         (13013) ends on the row, the listing, the account's digest and one activity."""
-        product = self.make_product("NEVER-SENT", quantity=0)
-        listing = self.env["amazon.listing"].create(
-            {
-                "account_id": self.account.id,
-                "product_id": product.id,
-                "seller_sku": "NEVER-SENT",
-                "product_synced": True,
-                "state": "active",
-            }
-        )
-        self.env.cr.precommit.run()
-        self.rows_of(product)._set_site_status("amazon", "success")
-        self.env["amazon.sync.queue"].search([("listing_id", "=", listing.id)]).unlink()
-        self.env["stock.quant"]._update_available_quantity(product, self.stock_location, 1)
+        product, listing = self.stock_change_of_a_sku_amazon_lacks()
         self.run_cycle(advance=1)
         [line] = self.listing_feeds().line_ids
         self.assertEqual((line.kind, line.state, line.result_code), ("inventory", "error", "13013"))
