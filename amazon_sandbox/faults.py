@@ -4,10 +4,16 @@ Counted faults ("the next N calls") make tests deterministic; rates (0..1, drawn
 seeded RNG) give demo chaos. Kinds:
 - internal_error: 500 InternalError        - unavailable: 503 ServiceUnavailable
 - delay: answer after `seconds` REAL seconds - malformed: a truncated, unparsable XML body
+- slow_answer: the call is carried out, its answer sent `seconds` REAL seconds later (a client
+  that times out meanwhile does not know that Amazon has its request)
 - error_200: an ErrorResponse sent with HTTP status 200
 - next_token_corrupted: the next ...ByNextToken call answers NextTokenCorrupted (SP-API: the
   next call with a paginationToken answers 400 InvalidInput)
 - throttle_storm: every call answers RequestThrottled for `seconds` SANDBOX seconds
+- throttled: the call answers as a throttled one (with a rate: throttling now and then); unlike
+  a storm's, these answers are not counted with the quota refusals of the throttle counters
+
+Each fault counts the calls it `fired` on (GET /admin/sellers/{id}/faults).
 """
 
 from __future__ import annotations
@@ -20,13 +26,22 @@ KINDS = (
     "internal_error",
     "unavailable",
     "delay",
+    "slow_answer",
     "malformed",
     "error_200",
     "next_token_corrupted",
     "throttle_storm",
+    "throttled",
 )
-BEFORE = ("throttle_storm", "internal_error", "unavailable", "next_token_corrupted", "delay")
-AFTER = ("malformed", "error_200")
+BEFORE = (
+    "throttle_storm",
+    "throttled",
+    "internal_error",
+    "unavailable",
+    "next_token_corrupted",
+    "delay",
+)
+AFTER = ("malformed", "error_200", "slow_answer")
 
 
 @dataclass
@@ -38,6 +53,7 @@ class Fault:
     seconds: float = 0.0  # delay (real) or storm duration (sandbox)
     until: float | None = None  # storm end, sandbox POSIX seconds
     id: int = 0
+    fired: int = 0  # calls it answered
 
     def matches(self, action: str, paged: bool | None = None) -> bool:
         """Whether the fault concerns this call. paged: the call continues a listing (an SP-API
@@ -70,8 +86,8 @@ class Faults:
                 raise ValueError("a throttle_storm needs seconds > 0")
             fault.until = now + fault.seconds
             fault.count = None
-        if fault.kind == "delay" and fault.seconds <= 0:
-            raise ValueError("a delay needs seconds > 0")
+        if fault.kind in ("delay", "slow_answer") and fault.seconds <= 0:
+            raise ValueError(f"a {fault.kind} needs seconds > 0")
         with self._lock:
             fault.id = self._next_id
             self._next_id += 1
@@ -109,10 +125,12 @@ class Faults:
                     if now >= (fault.until or 0):
                         faults.remove(fault)
                         continue
+                    fault.fired += 1
                     fired.append(fault)
                     continue
                 if fault.rate is not None and self._rng.random() >= fault.rate:
                     continue
+                fault.fired += 1
                 fired.append(fault)
                 if fault.count is not None:
                     fault.count -= 1

@@ -241,6 +241,8 @@ def _dispatch(state, method, host, path, query, body, headers, request_id, quota
         if fault.kind == "throttle_storm":
             state.throttle.count_rejected(seller.seller_id, op.throttle, "RequestThrottled")
             raise ApiError("RequestThrottled", "Request is throttled", 503, "")
+        if fault.kind == "throttled":
+            raise ApiError("RequestThrottled", "Request is throttled", 503, "")
         if fault.kind == "internal_error":
             raise ApiError(
                 "InternalError",
@@ -280,7 +282,9 @@ def _dispatch(state, method, host, path, query, body, headers, request_id, quota
     with state.store.tx():
         response = op.handler(req)
     for fault in state.faults.take(seller.seller_id, action, AFTER, sandbox_ts):
-        if fault.kind == "malformed":
+        if fault.kind == "slow_answer":
+            time.sleep(fault.seconds)
+        elif fault.kind == "malformed":
             cut = max(1, len(response.body) // 2)
             response = Response(response.body[:cut] + b"<<<\x00", 200, "text/xml")
         elif fault.kind == "error_200":

@@ -352,6 +352,8 @@ def _dispatch(state, method, path, query, body, headers, request_id, out_headers
         if fault.kind == "throttle_storm":
             state.throttle.count_rejected(seller.seller_id, r.operation, "RequestThrottled")
             raise SpError(429, "QuotaExceeded", QUOTA_MESSAGE)
+        if fault.kind == "throttled":
+            raise SpError(429, "QuotaExceeded", QUOTA_MESSAGE)
         if fault.kind == "internal_error":
             raise SpError(500, "InternalFailure", INTERNAL_MESSAGE)
         if fault.kind == "unavailable":
@@ -384,7 +386,9 @@ def _dispatch(state, method, path, query, body, headers, request_id, out_headers
     else:
         response = _json(status, data, out_headers)
     for fault in state.faults.take(seller.seller_id, r.operation, AFTER, sandbox_ts, paged=paged):
-        if fault.kind == "malformed":
+        if fault.kind == "slow_answer":
+            time.sleep(fault.seconds)
+        elif fault.kind == "malformed":
             cut = max(1, len(response.body) // 2)
             response = Response(response.body[:cut] + b"\x00<<<", 200, "application/json")
             response.headers.update(out_headers)

@@ -340,22 +340,29 @@ def only_lanes(registry, count):
     with registry.cursor() as cr:
         Stage = odoo_env(cr)["amazon.order.stage"].with_context(active_test=False)
         lanes = Stage._lanes().sorted("id")[:count]  # an earlier run may have stopped some
-        cr.execute("UPDATE ir_cron SET active = (id = ANY(%s))", (lanes.ids,))
+        cr.commit()
+    return only_crons(registry, lanes.ids)
+
+
+def only_crons(registry, ids):
+    """Every cron of the database off but ``ids``, made due now; returns ``ids``."""
+    with registry.cursor() as cr:
+        cr.execute("UPDATE ir_cron SET active = (id = ANY(%s))", (list(ids),))
         cr.execute(
             "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id = ANY(%s)",
-            (lanes.ids,),
+            (list(ids),),
         )
         cr.commit()
-        return lanes.ids
+    return ids
 
 
 @contextlib.contextmanager
-def cron_server(database, workers, logfile):
+def cron_server(database, workers, logfile, debug=("amazon_order_stage",)):
     """A real Odoo server on ``database`` in workers mode, for its cron runner: ``workers``
     cron workers (one HTTP worker idles) under the limits README.md documents for the
     import lanes; woken once they are up (the NOTIFY of Odoo's triggers) instead of after
     their first minute of sleep; stopped (SIGTERM, then SIGKILL) on the way out. Yields
-    the process."""
+    the process. ``debug``: the amazon_integration models that log at DEBUG level."""
     from odoo import sql_db
     from odoo.tools import config
 
@@ -375,7 +382,7 @@ def cron_server(database, workers, logfile):
         f"--gevent-port={devenv.free_port()}",
         f"--logfile={logfile}",
         "--log-level=info",
-        "--log-handler=odoo.addons.amazon_integration.models.amazon_order_stage:DEBUG",
+        *(f"--log-handler=odoo.addons.amazon_integration.models.{m}:DEBUG" for m in debug),
     ]
     Path(logfile).unlink(missing_ok=True)
     with open(f"{logfile}.stderr", "w") as stderr:

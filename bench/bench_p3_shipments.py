@@ -164,6 +164,9 @@ class Shipments(_harness.SandboxRun):
         self.real["validate"] += time.monotonic() - started
         return done
 
+    def window_closed(self):
+        """Called once the window is over, before the drain."""
+
     def pending(self):
         """Ready deliveries, and shipped rows not yet settled by Amazon."""
         with self.registry.cursor() as cr:
@@ -204,6 +207,7 @@ class Shipments(_harness.SandboxRun):
                 end = now
                 drain_end = now + args.drain_minutes * 60
                 self.log(f"window closed after {(end - start) / 60:.1f} sandbox min; draining")
+                self.window_closed()
             if drain_end is None:
                 minutes = (now - last) / 60
                 last = now
@@ -221,7 +225,7 @@ class Shipments(_harness.SandboxRun):
             self.validate(args.validate_seconds)
             ticks += 1
             if ticks % 10 == 0:
-                ready, unsettled = self.pending()
+                ready, unsettled = self.pending()[:2]
                 self.log(
                     f"sandbox +{(now - start) / 60:.0f} min, real "
                     f"{time.monotonic() - real_start:.0f} s: {self.counts['created']} ordered, "

@@ -1,25 +1,43 @@
 """R1: kill -9 of Odoo's cron worker at random moments, then count what it cost.
 
-    python bench/bench_r1_crash.py [--kills 20] [--orders-per-kill 40] [--template DB]
-                                   [--seed 1] [--keep-db]
+    python bench/bench_r1_crash.py [--kills 20] [--orders-per-kill 40] [--products 200]
+                                   [--phases import,catalog] [--template DB] [--seed 1]
+                                   [--keep-db]
 
 One database with our addons (or copied from ``--template``), a real Odoo server in workers
-mode (two cron workers, the configuration README.md documents) and the sandbox.
+mode (two cron workers, the configuration README.md documents) and the sandbox. A killed
+worker is replaced by Odoo's master, as after any crash.
 
 Phase **order import** (the staged import, ``amazon.order.stage``): ``--kills`` times, a new
 batch of ``--orders-per-kill`` sandbox orders is staged as the report path stages them, the
 lanes are woken, and after a random 0.5–6 s the cron worker busy in a transaction on the
 database (``pg_stat_activity``, Odoo names its connections ``odoo-<pid>``; else any cron
-worker) gets SIGKILL; Odoo's master starts a new worker, as it does after a crash. Then the
-run waits until nothing is staged. Counted (goal: all 0):
+worker) gets SIGKILL. Then the run waits until nothing is staged. Counted (goal: all 0):
 
 * orders lost: staged Amazon orders with neither a sale order nor a staged row;
 * sale orders duplicated: (account, Amazon order id) pairs with more than one sale order;
 * half-written orders: sale orders of the run neither confirmed nor kept in exception;
 * rows stuck: staged rows left (or failed) after the drain.
 
-The other phases the issue names (feed building, submission, polling, settlement
-reconciliation) are not built yet; the run says so.
+Phases **feed building**, **feed submission** and **feed polling** (the MWS catalog feeds of
+the sync cron, ``--products`` listed products, the sandbox ``--scale`` times faster than
+real time): round after round, every product gets a new price (a price feed of
+``--products`` messages per round) and the sync cron is woken; the worker that logs the
+phase's first step (DEBUG lines of the catalog: "building a … feed", "submitting feed",
+"polling … feeds") is killed a random moment later, within the phase's usual length (a
+submission's answer comes 1.5 s late: the sandbox's ``slow_answer`` fault, so that kills land
+while Amazon has the feed and Odoo does not know it yet). A kill counts for its phase when
+the worker had not logged the phase's end ("submitting", "submitted as", "feeds polled"),
+until each phase has ``--kills`` of them. Then no more changes, and the cron runs until
+nothing is queued or in flight. Counted (goal: all 0):
+
+* feed messages sent twice: the same message (type, SKU and content; every round's prices
+  are new) in two feeds the sandbox received;
+* prices lost: SKUs whose price on Amazon is not the product's last price;
+* rows stuck: the products' integration rows still Submitted or Pending, queue entries or
+  feeds not finished, after the drain (``--drain-seconds``; it reports the cycles it took).
+
+Settlement reconciliation is not built yet; the run says so.
 """
 
 from __future__ import annotations
@@ -35,7 +53,15 @@ import _harness
 import bench_p4_orders as p4
 
 _log = _harness.progress("r1")
-PHASES_NOT_BUILT = ("feed building", "feed submission", "feed polling", "settlement")
+PHASES_NOT_BUILT = ("settlement reconciliation",)
+#: the catalog phases: their first step's DEBUG line, the lines that end them, and their
+#: usual length (s): a kill comes a random moment within it after the first line
+CATALOG_PHASES = {
+    "feed building": (r"building a price feed \(\d+\)$", r"submitting feed", 0.25),
+    "feed submission": (r"submitting feed \d+$", r"submitted as", 1.6),
+    "feed polling": (r"polling \d+ feeds$", r"feeds polled$", 0.2),
+}
+SLOW_ANSWER = 1.5
 
 
 def _busy_worker(registry, server_pid, cron_pids):
@@ -134,8 +160,238 @@ def _import_phase(registry, args):
     }
 
 
+class _ServerLog:
+    """The DEBUG lines of the server's log, read as it grows: (pid, text) after the
+    account's name."""
+
+    LINE = re.compile(r"^\S+ \S+ (\d+) DEBUG \S+ \S+: Amazon account [^:]*: (.*)$")
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+
+    def skip(self):
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def read(self):
+        if not self.path.exists():
+            return []
+        with open(self.path, errors="replace") as file:
+            file.seek(self.offset)
+            text = file.read()
+        cut = text.rfind("\n") + 1  # a line still being written waits for the next read
+        self.offset += len(text[:cut].encode())
+        found = []
+        for line in text[:cut].splitlines():
+            match = self.LINE.match(line)
+            if match:
+                found.append((int(match.group(1)), match.group(2).rstrip()))
+        return found
+
+
+class CatalogCrash(_harness.SandboxRun):
+    """The catalog phases: products listed and sent (in this process), then a real server
+    whose cron workers are killed while they build, submit or poll feeds."""
+
+    tag = "r1"
+    quota_models = ("amazon_catalog",)
+
+    def setup(self):
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            env["amazon.account"].search([]).write({"auto_sync": False})  # earlier phases
+            account = self.create_account(env, sync_interval=60)
+            products, listings = self.list_products(env, account, lambda: 50)
+            self.template_ids = products.product_tmpl_id.ids
+            self.product_ids = products.ids
+            self.skus = products.mapped("default_code")
+            expected = _harness.amazon_quantities(listings)
+            sync = env.ref("amazon_integration.ir_cron_amazon_sync")
+            self.sync_cron_id = sync.id
+        return expected
+
+    def new_prices(self, round_no):
+        """Every product a price it never had; returns it."""
+        price = round(20 + round_no / 100, 2)
+        with self.registry.cursor() as cr:
+            self.env(cr)["product.template"].browse(self.template_ids).write({"list_price": price})
+            cr.commit()
+        return price
+
+    def wake(self):
+        with self.registry.cursor() as cr:
+            _harness.odoo_env(cr)["ir.cron"].browse(self.sync_cron_id)._trigger()
+            cr.commit()
+
+    def slow_submission(self):
+        self.box.admin(
+            "POST",
+            f"/admin/sellers/{self.seller}/faults",
+            {"kind": "slow_answer", "count": 1, "operation": "SubmitFeed", "seconds": SLOW_ANSWER},
+        )
+
+    def clear_faults(self):
+        self.box.admin("DELETE", f"/admin/sellers/{self.seller}/faults")
+
+    def unsettled(self):
+        """(rows Submitted or Pending, queue entries, feeds not finished) of the account."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """SELECT count(*) FROM product_integration
+                    WHERE amazon_status IN ('submitted', 'pending')
+                      AND ((res_model = 'product.product' AND res_id = ANY(%s))
+                           OR (res_model = 'product.template' AND res_id = ANY(%s)))""",
+                (self.product_ids, self.template_ids),
+            )
+            rows = cr.fetchone()[0]
+            cr.execute(
+                "SELECT count(*) FROM amazon_sync_queue WHERE account_id = %s", (self.account_id,)
+            )
+            queued = cr.fetchone()[0]
+            cr.execute(
+                "SELECT count(*) FROM amazon_feed WHERE account_id = %s"
+                " AND state IN ('draft', 'submitted', 'in_progress')",
+                (self.account_id,),
+            )
+            feeds = cr.fetchone()[0]
+        return rows, queued, feeds
+
+    def messages_sent_twice(self):
+        """Messages (type, SKU, content but the MessageID) in more than one feed the sandbox
+        received: the copies beyond the first; and the number of feeds."""
+        from lxml import etree
+
+        seen = {}
+        feeds = self.box.admin("GET", f"/admin/sellers/{self.seller}/feeds")
+        for feed in feeds:
+            xml = self.box.admin("GET", f"/admin/sellers/{self.seller}/feeds/{feed['feed_id']}/xml")
+            root = etree.fromstring(xml)
+            message_type = root.findtext("MessageType")
+            for message in root.iter("Message"):
+                for child in message.findall("MessageID"):
+                    message.remove(child)
+                key = (message_type, etree.tostring(message, method="c14n"))
+                seen[key] = seen.get(key, 0) + 1
+        return sum(count - 1 for count in seen.values()), len(feeds)
+
+
+def _catalog_phases(registry, args):
+    logfile = _harness.devenv.CACHE / "bench-r1-catalog-server.log"
+    with CatalogCrash(args, registry) as run:
+        expected = run.setup()
+        run.log(f"{len(expected)} products listed; sandbox {run.box.url}, seller {run.seller}")
+        run.warm_up(expected)
+        _harness.only_crons(registry, [run.sync_cron_id])
+        log = _ServerLog(logfile)
+        kills = {phase: [] for phase in CATALOG_PHASES}
+        outside = []  # kills that came after the phase had ended
+        price = None
+        round_no = 0
+        debug = ("amazon_catalog", "amazon_feed_exchange")
+        with _harness.cron_server(registry.db_name, 2, logfile, debug=debug):
+            while round_no < args.max_rounds and min(map(len, kills.values())) < args.kills:
+                round_no += 1
+                phase = min(kills, key=lambda p: len(kills[p]))
+                start, end, length = CATALOG_PHASES[phase]
+                log.read()  # what came before this round
+                price = run.new_prices(round_no)
+                if phase == "feed submission":
+                    run.slow_submission()
+                kill = _kill_in_phase(run, log, start, end, length)
+                run.clear_faults()
+                if kill:
+                    (kills[phase] if kill["in_phase"] else outside).append(kill)
+                    where = "in" if kill["in_phase"] else "after"
+                    run.log(
+                        f"round {round_no}: {phase}, worker {kill['pid']} killed "
+                        f"{kill['after']:.2f} s in ({where} the phase)"
+                    )
+                else:
+                    run.log(f"round {round_no}: {phase}: the phase did not start")
+            drain = _drain_catalog(run, args)
+        twice, feeds = run.messages_sent_twice()
+        catalog = run.catalog()
+    lost = sum(
+        1 for sku in run.skus if sku not in catalog or float(catalog[sku]["price"] or 0) != price
+    )
+    text = logfile.read_text(errors="replace") if logfile.exists() else ""
+    rows, queued, in_flight = drain["left"]
+    return {
+        "phase": "catalog",
+        "kills": {phase: len(done) for phase, done in kills.items()},
+        "kills_after_the_phase": len(outside),
+        "rounds": round_no,
+        "feeds": feeds,
+        "sent_twice": twice,
+        "prices_lost": lost,
+        "rows_stuck": rows,
+        "queued_left": queued,
+        "feeds_unfinished": in_flight,
+        "drain": drain,
+        "log_errors": text.count(" ERROR "),
+        "log": str(logfile),
+    }
+
+
+def _kill_in_phase(run, log, start, end, length):
+    """Wake the sync cron until a worker logs ``start``; kill it a random moment within
+    ``length`` later. Returns {pid, after, in_phase} (None: the phase never started)."""
+    started_at = pid = None
+    deadline = time.monotonic() + 20
+    next_wake = 0.0
+    while pid is None and time.monotonic() < deadline:
+        if time.monotonic() >= next_wake:
+            run.wake()
+            next_wake = time.monotonic() + 2.0
+        for line_pid, text in log.read():
+            if re.search(start, text):
+                pid, started_at = line_pid, time.monotonic()
+                break
+        else:
+            time.sleep(0.01)
+    if pid is None:
+        return None
+    time.sleep(run.rng.uniform(0.0, length))
+    after = time.monotonic() - started_at
+    if not _alive(pid):
+        return None
+    os.kill(pid, signal.SIGKILL)
+    _harness.devenv.wait_for(lambda: not _alive(pid), 10)
+    time.sleep(0.05)  # the last lines it wrote
+    ended = any(line_pid == pid and re.search(end, text) for line_pid, text in log.read())
+    return {"pid": pid, "after": after, "in_phase": not ended}
+
+
+def _drain_catalog(run, args):
+    """The sync cron until nothing is queued or in flight (and Amazon has every feed's
+    answer), at most ``--drain-seconds``: {"cycles", "seconds", "left": (rows, queued,
+    feeds)}."""
+    started = time.monotonic()
+    before = None
+    cycles = 0
+    left = run.unsettled()
+    while time.monotonic() - started < args.drain_seconds:
+        with run.registry.cursor() as cr:
+            now = run.last_sync(cr)
+        if now != before:
+            cycles += before is not None
+            before = now
+            left = run.unsettled()
+            if not any(left):
+                break
+        run.wake()
+        time.sleep(1.0)
+    return {"cycles": cycles, "seconds": round(time.monotonic() - started, 1), "left": left}
+
+
 def _measure(args, registry):
-    return {"phases": [_import_phase(registry, args)], "duplicates": p4._duplicates(registry)}
+    phases = []
+    wanted = {name.strip() for name in args.phases.split(",")}
+    if "import" in wanted:
+        phases.append(_import_phase(registry, args))
+    if "catalog" in wanted:
+        phases.append(_catalog_phases(registry, args))
+    return {"phases": phases, "duplicates": p4._duplicates(registry)}
 
 
 def driver(argv):
@@ -149,7 +405,13 @@ def driver(argv):
 def _print(result, args):
     print("\nR1: kill -9 of the cron worker at random moments")
     ok = not result["duplicates"]
+    measured = []
     for phase in result["phases"]:
+        if phase["phase"] == "catalog":
+            ok = _print_catalog(phase) and ok
+            measured += list(phase["kills"])
+            continue
+        measured.append(phase["phase"])
         print(
             f"  {phase['phase']}: {phase['kills']} kills ({phase['busy_kills']} inside a "
             f"transaction), {phase['staged']} Amazon orders staged, {phase['sale_orders']} sale "
@@ -163,7 +425,28 @@ def _print(result, args):
         )
         ok = ok and not any(phase[k] for k in ("lost", "duplicated", "half_written", "stuck"))
     print(f"  not built yet: {', '.join(PHASES_NOT_BUILT)}")
-    _harness.print_verdict("R1", ok, "order import", note=" (the other phases: not measured)")
+    _harness.print_verdict(
+        "R1", ok, ", ".join(measured), note=f" ({', '.join(PHASES_NOT_BUILT)}: not measured)"
+    )
+
+
+def _print_catalog(phase):
+    kills = ", ".join(f"{name} {count}" for name, count in phase["kills"].items())
+    drain = phase["drain"]
+    print(
+        f"  catalog feeds: {phase['rounds']} rounds, kills inside the phase: {kills} "
+        f"(and {phase['kills_after_the_phase']} just after it); {phase['feeds']} feeds received"
+    )
+    print(
+        f"    feed messages sent twice {phase['sent_twice']}, prices lost "
+        f"{phase['prices_lost']}, rows stuck in Submitted/Pending {phase['rows_stuck']}, "
+        f"queue entries left {phase['queued_left']}, feeds unfinished "
+        f"{phase['feeds_unfinished']} (goal: all 0) after a drain of {drain['cycles']} "
+        f"cycles ({drain['seconds']} s); ERROR lines in the server log {phase['log_errors']} "
+        f"({phase['log']})"
+    )
+    keys = ("sent_twice", "prices_lost", "rows_stuck", "queued_left", "feeds_unfinished")
+    return not any(phase[k] for k in keys)
 
 
 def _options(parser):
@@ -171,6 +454,11 @@ def _options(parser):
     parser.add_argument("--orders-per-kill", type=int, default=40)
     parser.add_argument("--drain-seconds", type=float, default=900)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--phases", default="import,catalog", help="import, catalog or both")
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--scale", type=float, default=240.0, help="sandbox time scale")
+    parser.add_argument("--max-rounds", type=int, default=200)
+    parser.add_argument("--warmup-timeout", type=float, default=600)
 
 
 def main(argv=None):

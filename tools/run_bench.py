@@ -23,6 +23,7 @@ BENCHMARKS = {
     "p3_shipments": "bench_p3_shipments.py",  # P3: shipment confirmations per hour
     "p6_workers": "bench_p6_workers.py",  # P6: staged import, 1 and 2 cron workers
     "r1_crash": "bench_r1_crash.py",  # R1: kill -9 of the cron worker, what it cost
+    "fault_hour": "bench_fault_hour.py",  # half the calls fail for an hour: all synced?
 }
 
 

@@ -278,6 +278,9 @@ class AmazonAccount(models.Model):
             if not entries:
                 continue
             self._check_catalog_budget()
+            _logger.debug(
+                "Amazon account %s: building a %s feed (%d)", self.name, kind, len(entries)
+            )
             feed = self._build_feed(kind, entries)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -301,15 +304,18 @@ class AmazonAccount(models.Model):
     def _retry_draft_feeds(self, auto_commit=False):
         """Feeds built but not sent. A catalog feed that never went out (the process stopped,
         or the budget ran out after building it) goes back into the queue, to be rebuilt
-        from the current data; one whose submission failed is retried when its back-off is
-        over, oldest first."""
+        from the current data, unless the process stopped during its SubmitFeed and Amazon
+        has it; one whose submission failed is retried when its back-off is over, oldest
+        first."""
         drafts = self.env["amazon.feed"].search(
             [("account_id", "=", self.id), ("state", "=", "draft")], order="id"
         )
         now = fields.Datetime.now()
         for feed in drafts:
             if feed.kind in FEED_MESSAGE_TYPES and not feed.attempts:
-                feed._dissolve()
+                feed._take_back()
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
             elif not feed.next_check_at or feed.next_check_at <= now:
                 feed._submit(auto_commit=auto_commit)
                 if auto_commit:
@@ -584,6 +590,8 @@ class AmazonAccount(models.Model):
             order="id",
         )
         errors = self.env["amazon.feed.message"]
+        if in_flight:
+            _logger.debug("Amazon account %s: polling %d feeds", self.name, len(in_flight))
         for start in range(0, len(in_flight), POLL_BATCH):
             batch = in_flight[start : start + POLL_BATCH]
             found = {
@@ -611,4 +619,6 @@ class AmazonAccount(models.Model):
                     feed.next_check_at = fields.Datetime.now() + timedelta(
                         seconds=self._real_delay(POLL_DELAY)
                     )
+        if in_flight:
+            _logger.debug("Amazon account %s: feeds polled", self.name)
         return errors

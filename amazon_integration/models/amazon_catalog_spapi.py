@@ -199,7 +199,7 @@ class AmazonAccount(models.Model):
             [("account_id", "=", self.id), ("state", "=", "draft"), ("kind", "=", "listings")]
         ):
             if not feed.attempts:
-                feed._dissolve()
+                feed._take_back()
             elif not feed.next_check_at or feed.next_check_at <= fields.Datetime.now():
                 feed._submit(auto_commit=auto_commit)
         self._ensure_variation_parents()

@@ -5,7 +5,7 @@ acceptance, the processing report fetched and applied to its messages, rows and 
 import base64
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo import _, api, fields, models
 
@@ -20,6 +20,11 @@ from .amazon_catalog import (
 )
 
 _logger = logging.getLogger(__name__)
+
+#: How long before an unanswered attempt (by our estimate of Amazon's time) a submission
+#: of it is looked for: the clock estimate's tolerance, with room to spare.
+LOST_SUBMISSION_MARGIN = timedelta(minutes=3)
+LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class AmazonFeed(models.Model):
@@ -42,6 +47,7 @@ class AmazonFeed(models.Model):
             self.sent_unanswered_at = account._server_now()
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            _logger.debug("Amazon account %s: submitting feed %s", account.name, self.id)
             submission = account._api().feeds.submit(self.message_type, xml, reserve=reserve)
         except AmazonQuotaWait as wait:
             values = {
@@ -68,6 +74,9 @@ class AmazonFeed(models.Model):
             self._failed(str(error))
             return
         self._accepted(submission.submission_id, submission.status)
+        _logger.debug(
+            "Amazon account %s: feed %s submitted as %s", account.name, self.id, self.submission_id
+        )
 
     def _accepted(self, submission_id, processing_status):
         """Amazon has the feed under ``submission_id``: wait for its processing."""
@@ -92,10 +101,54 @@ class AmazonFeed(models.Model):
 
     def _recover_submission(self):
         """Whether an earlier, unanswered attempt of this feed was found on Amazon (and
-        recorded). Catalog feeds are simply sent again: a second copy of the same
-        quantities, prices or attributes changes nothing, whereas taking another
-        program's feed of the same type for ours would lose our messages."""
-        return False
+        recorded as this feed's submission). Before sending again after such an attempt,
+        the first submission of the same feed type made since the attempt (less
+        LOST_SUBMISSION_MARGIN) that no feed of the account knows is taken as this feed's.
+        An account's feeds are sent one at a time (the sync lock) in id order, so several
+        lost ones find theirs in the same order.
+
+        Sent twice, an order feed makes Amazon refuse every message of the second copy
+        (already acknowledged, shipped or refunded) and puts our rows in error; a catalog
+        feed sent twice spends a SubmitFeed of the hourly quota and, when a newer feed of
+        the same SKUs went in between, may put an older value back. (Another program
+        sending feeds of the same type for the same seller in those minutes would be taken
+        for ours, and its report for our messages' answer: a seller runs one catalog
+        program, and two programs confirming the same orders conflict anyway.)"""
+        account = self.account_id
+        infos = account._api().feeds.submitted_since(
+            self.message_type, self.sent_unanswered_at - LOST_SUBMISSION_MARGIN
+        )
+        known = set(
+            self.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("submission_id", "in", [i.submission_id for i in infos]),
+                ]
+            ).mapped("submission_id")
+        )
+        lost = sorted(
+            (i for i in infos if i.submission_id not in known and i.feed_type == self.feed_type),
+            key=lambda i: (i.submitted_at or LATEST, i.submission_id.zfill(20)),
+        )
+        if not lost:
+            return False
+        found = lost[0]
+        _logger.info(
+            "Amazon account %s: feed %s was received by Amazon as %s (its answer was lost)",
+            account.name,
+            self.id,
+            found.submission_id,
+        )
+        self._accepted(found.submission_id, found.status)
+        return True
+
+    def _take_back(self):
+        """A catalog feed built and never answered: its messages back into the queue, to be
+        rebuilt from the current data, unless the process stopped during its SubmitFeed
+        and Amazon has it (then it is followed like any feed sent)."""
+        self.ensure_one()
+        if not (self.sent_unanswered_at and self._recover_submission()):
+            self._dissolve()
 
     def _dissolve(self):
         """Put an unsent catalog feed's messages back into the queue and forget the feed."""

@@ -10,7 +10,7 @@ reserve). A message's result sets its rows' Amazon status and the order's acknow
 import base64
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import _, api, fields, models
@@ -42,10 +42,6 @@ URGENT_OPERATIONS = {"order_ack": ["cancellation"], "order_adjustment": ["refund
 DEFAULT_CANCEL_REASON = "NoInventory"
 DEFAULT_REFUND_REASON = "CustomerReturn"
 ROW_BATCH = 5000
-#: How long before an unanswered attempt (by our estimate of Amazon's time) a submission
-#: of it is looked for: the clock estimate's tolerance, with room to spare.
-LOST_SUBMISSION_MARGIN = timedelta(minutes=3)
-LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class AmazonFeedMessage(models.Model):
@@ -483,46 +479,6 @@ class AmazonFeed(models.Model):
             if self.kind == "order_ack":
                 self.line_ids.sale_order_id.amazon_ack_state = "error"
         return res
-
-    def _recover_submission(self):
-        """An order feed sent twice would make Amazon refuse every message of the second
-        copy (already acknowledged, shipped or refunded) and put our rows in error. So
-        before sending again after an unanswered attempt: the first submission of the same
-        feed type made since the attempt (less LOST_SUBMISSION_MARGIN) that no feed of the
-        account knows is taken as this feed's. Feeds are sent one at a time in id order,
-        so several lost ones find theirs in the same order. (Another program sending order
-        feeds for the same seller at that moment would be mistaken for us: two programs
-        confirming the same orders conflict anyway.)"""
-        if self.kind not in ORDER_FEED_KINDS:
-            return super()._recover_submission()
-        account = self.account_id
-        sent = self.sent_unanswered_at
-        infos = account._api().feeds.submitted_since(
-            self.message_type, sent - LOST_SUBMISSION_MARGIN
-        )
-        known = set(
-            self.search(
-                [
-                    ("account_id", "=", account.id),
-                    ("submission_id", "in", [i.submission_id for i in infos]),
-                ]
-            ).mapped("submission_id")
-        )
-        lost = sorted(
-            (i for i in infos if i.submission_id not in known and i.feed_type == self.feed_type),
-            key=lambda i: (i.submitted_at or LATEST, i.submission_id.zfill(20)),
-        )
-        if not lost:
-            return False
-        found = lost[0]
-        _logger.info(
-            "Amazon account %s: feed %s was received by Amazon as %s (its answer was lost)",
-            account.name,
-            self.id,
-            found.submission_id,
-        )
-        self._accepted(found.submission_id, found.status)
-        return True
 
     def _apply_outcomes(self):
         if self.kind not in ORDER_FEED_KINDS:

@@ -188,6 +188,67 @@ class TestCatalog(CatalogCase):
         self.assertEqual(feed.state, "submitted")
         self.assertEqual(created.amazon_status, "submitted")
 
+    def test_a_feed_whose_answer_was_lost_is_not_sent_twice(self):
+        """Amazon has the feed but its answer never came (an unreadable answer, or the
+        process killed before its commit): the next cycle finds it on Amazon and follows
+        it instead of sending the messages again."""
+        seller = self.creds.seller_id
+
+        def product_feeds():
+            feeds = self.sandbox.admin("GET", f"/admin/sellers/{seller}/feeds")
+            return sorted(f["feed_id"] for f in feeds if f["feed_type"] == "_POST_PRODUCT_DATA_")
+
+        # 1. an unreadable answer: the attempt counts, the feed waits for its retry
+        self.list_product(self.make_product("LOST-1"))
+        self.sandbox.fault(self.creds, "malformed", count=1, operation="SubmitFeed")
+        self.run_cycle(advance=1)
+        first = self.account.feed_ids
+        self.assertEqual((first.state, first.attempts), ("draft", 1))
+        self.assertTrue(first.sent_unanswered_at)
+        self.assertEqual(len(product_feeds()), 1)
+        self.run_cycle()
+        self.assertEqual(len(product_feeds()), 1, "found on Amazon, not sent again")
+        self.assertEqual(first.state, "submitted")
+        self.assertEqual(first.submission_id, str(product_feeds()[0]))
+
+        # 2. Amazon answered, the process died before the commit: a feed never attempted
+        # as far as the database knows, but for the moment saved before the call
+        self.list_product(self.make_product("LOST-2"))
+        self.env.cr.precommit.run()
+        self.env["product.integration"]._amazon_dispatch()
+        [second] = self.account._build_feed("product", self.account._ready_entries("product"))
+        sent_at = self.account._server_now()
+
+        class Crash(Exception):
+            pass
+
+        with self.assertRaises(Crash), self.env.cr.savepoint():
+            second._submit()
+            self.assertEqual(second.state, "submitted")
+            raise Crash()
+        self.assertEqual((second.state, second.attempts), ("draft", 0))
+        self.assertEqual(len(product_feeds()), 2)
+        second.sent_unanswered_at = sent_at  # what the commit before the call saved
+        self.run_cycle()
+        self.assertEqual(len(product_feeds()), 2, "found on Amazon, not rebuilt and sent again")
+        self.assertEqual(second.state, "submitted")
+        self.assertEqual(second.submission_id, str(product_feeds()[1]))
+
+        # 3. built, never sent: back into the queue and rebuilt from the current data
+        self.list_product(self.make_product("LOST-3"))
+        self.env.cr.precommit.run()
+        self.env["product.integration"]._amazon_dispatch()
+        [third] = self.account._build_feed("product", self.account._ready_entries("product"))
+        self.run_cycle()
+        self.assertFalse(third.exists())
+        self.assertEqual(len(product_feeds()), 3)
+        self.run_cycle()
+        products = self.account.feed_ids.filtered(lambda f: f.kind == "product")
+        self.assertEqual(len(products), 3)
+        self.assertEqual(set(products.mapped("state")), {"done"})
+        for sku in ("LOST-1", "LOST-2", "LOST-3"):
+            self.assertTrue(self.sandbox_sku(sku)["asin"], sku)
+
     def test_throttling_storm_waits_without_losing_rows(self):
         product = self.make_product("STORM-1")
         self.list_product(product)

@@ -61,6 +61,45 @@ def test_delay(sandbox, seller, monkeypatch):
         client.get_feed_submission_count()
 
 
+def test_slow_answer_carries_the_call_out_first(sandbox, seller, monkeypatch):
+    """The client gives up, the sandbox has the feed all the same."""
+    sandbox.fault(seller, "slow_answer", seconds=1.0, operation="SubmitFeed")
+    client = sandbox.feeds(seller)
+    monkeypatch.setattr(mws.mws, "request", functools.partial(requests.request, timeout=0.3))
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        client.submit_feed(b"<AmazonEnvelope/>", "_POST_INVENTORY_AVAILABILITY_DATA_")
+    listed = sandbox.admin("GET", f"/admin/sellers/{seller.seller_id}/feeds")
+    assert [f["feed_type"] for f in listed] == ["_POST_INVENTORY_AVAILABILITY_DATA_"]
+    start = time.monotonic()
+    client.get_feed_submission_count()  # other calls are answered at once
+    assert time.monotonic() - start < 0.5
+
+
+def test_injected_throttling_is_not_a_quota_refusal(sandbox, seller):
+    """``throttled`` answers as throttling does, counts on the fault, and stays out of the
+    throttle counters (which count the calls above a quota)."""
+    sandbox.fault(seller, "throttled", count=2, operation="GetFeedSubmissionCount")
+    client = sandbox.feeds(seller)
+    assert fails(client.get_feed_submission_count) == (503, "RequestThrottled")
+    [fault] = sandbox.admin("GET", f"/admin/sellers/{seller.seller_id}/faults")
+    assert (fault["kind"], fault["fired"], fault["count"]) == ("throttled", 1, 1)
+
+    def refused():
+        rows = sandbox.admin("GET", "/admin/throttle")["counters"]
+        return sum(
+            r["throttled"] + r["quota_exceeded"] for r in rows if r["seller_id"] == seller.seller_id
+        )
+
+    before = refused()
+    assert fails(client.get_feed_submission_count) == (503, "RequestThrottled")
+    assert refused() == before
+    # a storm's answers are counted there: the counters do see this seller's refusals
+    sandbox.fault(seller, "throttle_storm", seconds=60, operation="GetFeedSubmissionCount")
+    assert fails(client.get_feed_submission_count) == (503, "RequestThrottled")
+    assert refused() == before + 1
+    sandbox.admin("DELETE", f"/admin/sellers/{seller.seller_id}/faults")
+
+
 def test_malformed_body(sandbox, seller):
     sandbox.fault(seller, "malformed")
     resp = sandbox.feeds(seller).get_feed_submission_count()
