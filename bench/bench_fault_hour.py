@@ -113,6 +113,27 @@ class FaultHour(p3.Shipments):
                 (self.account_id,),
             )
             product_errors, order_errors, feeds_failed = cr.fetchone()
+            cr.execute(
+                """SELECT r.record_operation, left(r.amazon_status_data, 160), count(*)
+                     FROM order_integration r JOIN sale_order s ON s.id = r.sale_order_id
+                    WHERE s.amazon_account_id = %s AND r.amazon_status = 'error'
+                    GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5""",
+                (self.account_id,),
+            )
+            error_texts = [list(row) for row in cr.fetchall()]
+            cr.execute(
+                """SELECT count(*) FROM order_integration r
+                     JOIN sale_order s ON s.id = r.sale_order_id
+                    WHERE s.amazon_account_id = %s AND r.amazon_status = 'error'
+                      AND r.amazon_status_data LIKE %s""",
+                (self.account_id, "%is Canceled and cannot be shipped%"),
+            )
+            refused_cancelled = cr.fetchone()[0]
+            cr.execute(
+                "SELECT state, count(*) FROM amazon_feed WHERE account_id = %s GROUP BY 1",
+                (self.account_id,),
+            )
+            feed_states = dict(cr.fetchall())
             shipped_here = {
                 order.amazon_order_id
                 for order in sale_orders
@@ -139,13 +160,23 @@ class FaultHour(p3.Shipments):
             "orders_lost": len(paid - set(imported)),
             "orders_duplicated": sum(len(v) - 1 for v in imported.values()),
             "shipments_not_on_amazon": sum(
-                1 for oid in shipped_here if remote.get(oid, {}).get("status") != "Shipped"
+                1
+                for oid in shipped_here
+                if remote.get(oid, {}).get("status") not in ("Shipped", "Canceled")
             ),
+            # the buyer cancelled before the shipment reached Amazon, which refuses it: the
+            # right end state, an error on the row and in the chatter
+            "shipped_after_buyer_cancelled": sum(
+                1 for oid in shipped_here if remote.get(oid, {}).get("status") == "Canceled"
+            ),
+            "refused_cancelled": refused_cancelled,
+            "order_error_texts": error_texts,
+            "feed_states": feed_states,
             "shipped_here": len(shipped_here),
             "stock_not_on_amazon": len(stock_off),
             "stock_off_sample": stock_off[:5],
             "product_rows_in_error": product_errors,
-            "order_rows_in_error": order_errors,
+            "order_rows_in_error": order_errors - refused_cancelled,
             "feeds_failed": feeds_failed,
             "waiting": list(self.pending()),
         }
@@ -210,6 +241,13 @@ def _print_results(result, args):
         f"{check['order_rows_in_error']}; feeds failed {check['feeds_failed']}; waiting "
         f"(ready deliveries, shipments unsettled, queue, feeds, staged) {check['waiting']}"
     )
+    print(
+        f"  shipped in Odoo after the buyer cancelled: {check['shipped_after_buyer_cancelled']} "
+        f"(Amazon refused {check['refused_cancelled']}: an error on the row, as it should be); "
+        f"feeds by state {check['feed_states']}"
+    )
+    for operation, text, count in check["order_error_texts"]:
+        print(f"    order rows in error: {count} x {operation}: {text}")
     print(f"  calls above a quota (sandbox throttle counters): {refused}")
     keys = (
         "orders_lost",
@@ -222,7 +260,9 @@ def _print_results(result, args):
     )
     met = not refused and not any(check[k] for k in keys) and not any(check["waiting"])
     met = met and not result["duplicates"]
-    _harness.print_verdict("Fault hour", met, f"{failed / max(calls, 1):.0%} of {calls} calls failed")
+    _harness.print_verdict(
+        "Fault hour", met, f"{failed / max(calls, 1):.0%} of {calls} calls failed"
+    )
 
 
 def _options(parser):

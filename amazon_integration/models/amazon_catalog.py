@@ -273,7 +273,10 @@ class AmazonAccount(models.Model):
         send now: a feed built and then held back would carry stale quantities."""
         self._retry_draft_feeds(auto_commit=auto_commit)
         self._ensure_variation_parents()
+        waiting = self._feed_types_unanswered()
         for kind in CATALOG_FEED_PRIORITY:
+            if self._api_class().feed_type_of(FEED_MESSAGE_TYPES[kind]) in waiting:
+                continue  # a feed of this type would be held back (_unanswered_sibling)
             entries = self._ready_entries(kind)
             if not entries:
                 continue
@@ -288,6 +291,20 @@ class AmazonAccount(models.Model):
                 feed._submit(auto_commit=auto_commit)
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _feed_types_unanswered(self):
+        """The feed types of this account's drafts whose last attempt got no answer."""
+        return set(
+            self.env["amazon.feed"]
+            .search(
+                [
+                    ("account_id", "=", self.id),
+                    ("state", "=", "draft"),
+                    ("sent_unanswered_at", "!=", False),
+                ]
+            )
+            .mapped("feed_type")
+        )
 
     def _check_catalog_budget(self):
         """Raise AmazonQuotaWait unless a catalog feed may go out now: the feed quota keeps

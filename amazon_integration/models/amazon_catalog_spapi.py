@@ -213,6 +213,8 @@ class AmazonAccount(models.Model):
         if len(entries) <= DIRECT_MAX and set(entries.mapped("kind")) <= set(PATCH_KINDS):
             entries, errors = self._patch_directly(entries)
             self._commit(auto_commit)
+        if listings_json.FEED_TYPE in self._feed_types_unanswered():
+            return errors  # a new feed would be held back (_unanswered_sibling)
         for batch in _batches(entries, listings_json.MAX_MESSAGES):
             self._check_catalog_budget()
             feed = self._build_listings_feed(batch)

@@ -36,9 +36,12 @@ class AmazonFeed(models.Model):
         The moment of each attempt is saved (and committed when allowed) before the call
         and kept until Amazon's answer is recorded: a feed whose last attempt got no usable
         answer (a timeout, a malformed reply, a crash before the commit) may be on Amazon
-        already, and `_recover_submission` looks for it before sending it again."""
+        already, and `_recover_submission` looks for it before sending it again. Until it
+        has, no other feed of its type is sent: the submission found must be its own."""
         self.ensure_one()
         account = self.account_id
+        if not self.sent_unanswered_at and self._unanswered_sibling():
+            return
         reserve = 0 if self.kind.startswith("order") else ORDER_FEED_RESERVE
         xml = base64.b64decode(self.feed_xml)
         try:
@@ -78,6 +81,31 @@ class AmazonFeed(models.Model):
             "Amazon account %s: feed %s submitted as %s", account.name, self.id, self.submission_id
         )
 
+    def _unanswered_sibling(self):
+        """A draft feed of the account and type whose last attempt got no answer. Amazon
+        lists submissions without their content, so a lost submission is known as ours
+        only by its type and time: with two unanswered feeds of a type, the one whose
+        attempt never reached Amazon would take the other's for its own, and its messages
+        would never be sent."""
+        sibling = self.search(
+            [
+                ("account_id", "=", self.account_id.id),
+                ("feed_type", "=", self.feed_type),
+                ("state", "=", "draft"),
+                ("sent_unanswered_at", "!=", False),
+                ("id", "!=", self.id),
+            ],
+            limit=1,
+        )
+        if sibling:
+            _logger.debug(
+                "Amazon account %s: feed %s waits for feed %s's answer to be found",
+                self.account_id.name,
+                self.id,
+                sibling.id,
+            )
+        return sibling
+
     def _accepted(self, submission_id, processing_status):
         """Amazon has the feed under ``submission_id``: wait for its processing."""
         self.write(
@@ -104,8 +132,9 @@ class AmazonFeed(models.Model):
         recorded as this feed's submission). Before sending again after such an attempt,
         the first submission of the same feed type made since the attempt (less
         LOST_SUBMISSION_MARGIN) that no feed of the account knows is taken as this feed's.
-        An account's feeds are sent one at a time (the sync lock) in id order, so several
-        lost ones find theirs in the same order.
+        An account's feeds are sent one at a time (the sync lock), and a feed type with an
+        unanswered attempt sends nothing else until that attempt is found or sent again
+        (`_unanswered_sibling`), so the first unknown submission since is this feed's.
 
         Sent twice, an order feed makes Amazon refuse every message of the second copy
         (already acknowledged, shipped or refunded) and puts our rows in error; a catalog

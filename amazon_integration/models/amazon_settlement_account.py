@@ -266,6 +266,11 @@ class AmazonAccount(models.Model):
         reports.sort(key=lambda r: (naive_utc(r.available_at) or now, r.report_id))
         for report in reports:
             if report.report_id not in known:
+                _logger.debug(
+                    "Amazon account %s: downloading settlement report %s",
+                    self.name,
+                    report.report_id,
+                )
                 try:
                     body = self._api().reports.download(report.report_id)
                 except AmazonQuotaWait as wait:
@@ -295,14 +300,17 @@ class AmazonAccount(models.Model):
                     self.settlement_checkpoint = checkpoint
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            _logger.debug("Amazon account %s: report %s stored", self.name, report.report_id)
         if self.settlement_auto_reconcile:
             pending = Settlement.search(
                 [("account_id", "=", self.id), ("state", "=", "imported")], order="end_date, id"
             )
             for settlement in pending:
+                _logger.debug("Amazon account %s: reconciling %s", self.name, settlement.name)
                 errors += settlement._reconcile_safe()
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
+                _logger.debug("Amazon account %s: %s reconciled", self.name, settlement.name)
         return errors
 
     def action_download_settlements(self):

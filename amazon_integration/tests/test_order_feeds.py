@@ -324,29 +324,36 @@ class TestOrderFeeds(AmazonCase):
         self.assertEqual(row.amazon_status, "success")
         self.assertEqual(self.remote(order)["status"], "Shipped")
 
-    def test_a_feed_whose_answer_was_lost_is_found_not_sent_twice(self):
+    def acknowledged_orders(self, count):
         orders = self.env["sale.order"]
-        for amazon_order in self.amazon_orders(3):
+        for amazon_order in self.amazon_orders(count):
             orders |= self.odoo_order(amazon_order)
         orders.amazon_ack_state = "done"  # only fulfillment feeds here
-        seller = self.creds.seller_id
+        return orders
 
-        def on_amazon():
-            path, id_key, type_key = self.feeds_admin
-            return [
-                int(f[id_key])
-                for f in self.sandbox.admin("GET", f"/admin/sellers/{seller}/{path}")
-                if f[type_key] == self.fulfillment_feed_type
-            ]
+    def fulfillment_feeds_on_amazon(self):
+        """The ids of the fulfillment feeds the sandbox received."""
+        path, id_key, type_key = self.feeds_admin
+        return [
+            int(f[id_key])
+            for f in self.sandbox.admin("GET", f"/admin/sellers/{self.creds.seller_id}/{path}")
+            if f[type_key] == self.fulfillment_feed_type
+        ]
+
+    def ship_in_a_feed(self, order):
+        """The order delivered, its shipment in a new fulfillment feed (built, not sent)."""
+        self.deliver(order)
+        self.env.cr.precommit.run()
+        return self.account._build_order_feed("order_fulfillment")
+
+    def test_a_feed_whose_answer_was_lost_is_found_not_sent_twice(self):
+        orders = self.acknowledged_orders(3)
+        on_amazon = self.fulfillment_feeds_on_amazon
+        ship = self.ship_in_a_feed
 
         def retry():
             self.account.feed_ids.write({"next_check_at": False})
             self.account._retry_draft_feeds()
-
-        def ship(order):
-            self.deliver(order)
-            self.env.cr.precommit.run()
-            return self.account._build_order_feed("order_fulfillment")
 
         # 1. Amazon takes the feed, but its answer cannot be read
         first = ship(orders[0])
@@ -395,6 +402,36 @@ class TestOrderFeeds(AmazonCase):
         for order in orders:
             self.assertEqual(self.remote(order)["status"], "Shipped")
         self.assertEqual(sum((first | second | third).mapped("error_count")), 0)
+
+    def test_a_lost_attempt_holds_back_the_next_feed_of_its_type(self):
+        """Amazon lists submissions without their content. While a feed's attempt has no
+        answer, a newer feed of its type is not sent: the older one would find the newer
+        one's submission and take it for its own, and its shipments would never reach
+        Amazon (the fault hour's finding). The cycle's order step retries it first."""
+        orders = self.acknowledged_orders(2)
+        first = self.ship_in_a_feed(orders[0])
+        self.sandbox.fault(self.creds, "internal_error", count=1, operation=self.submit_operation)
+        first._submit()
+        self.assertEqual((first.state, first.attempts), ("draft", 1))
+        self.assertTrue(first.sent_unanswered_at, "a 5xx may come after Amazon took it")
+        second = self.ship_in_a_feed(orders[1])
+        second._submit()
+        self.assertEqual(second.state, "draft", "held back")
+        self.assertFalse(second.sent_unanswered_at)
+        self.assertEqual(self.fulfillment_feeds_on_amazon(), [])
+
+        self.account.feed_ids.write({"next_check_at": False})
+        self.account._order_feeds_step()
+        on_amazon = self.fulfillment_feeds_on_amazon()
+        self.assertEqual(len(on_amazon), 2)
+        self.assertEqual((first | second).mapped("state"), ["submitted", "submitted"])
+        submissions = sorted((first | second).mapped("submission_id"))
+        self.assertEqual(submissions, sorted(map(str, on_amazon)))
+        self.assertLess(int(first.submission_id), int(second.submission_id))
+        self.run_cycle()
+        self.assertEqual(sum((first | second).mapped("error_count")), 0)
+        for order in orders:
+            self.assertEqual(self.remote(order)["status"], "Shipped")
 
     def test_amazon_delivery_offers_no_sms_and_no_mail_to_the_buyer(self):
         """Amazon forbids writing to buyers outside its messaging: validating an Amazon
