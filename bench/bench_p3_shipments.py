@@ -90,10 +90,9 @@ class Shipments(_harness.SandboxRun):
             return _harness.amazon_quantities(listings)
 
     def to_spapi(self):
-        """The account on SP-API once the catalog is out: the catalog over SP-API (Listings
-        Items API, JSON_LISTINGS_FEED) is not in this version, so the warm-up sends it
-        through MWS; from here on the orders are read, acknowledged and confirmed through
-        SP-API (the stock changes stay queued for the catalog)."""
+        """The account on SP-API once the catalog is out (the warm-up sends it through MWS,
+        which needs no product type data): from here on the orders are read, acknowledged
+        and confirmed, and the stock changes sent (Listings Items API), through SP-API."""
         with self.registry.cursor() as cr:
             account = self.env(cr)["amazon.account"].browse(self.account_id)
             account.write(
