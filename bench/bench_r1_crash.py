@@ -297,36 +297,25 @@ def _catalog_phases(registry, args):
         run.warm_up(expected)
         _harness.only_crons(registry, [run.sync_cron_id])
         log = _ServerLog(logfile)
-        kills = {phase: [] for phase in CATALOG_PHASES}
-        outside = []  # kills that came after the phase had ended
-        price = None
-        round_no = 0
         debug = ("amazon_catalog", "amazon_feed_exchange")
+        prices = []
+
+        def prepare(round_no, phase):
+            prices.append(run.new_prices(round_no))
+            if phase == "feed submission":
+                run.slow_submission()
+
         with _harness.cron_server(registry.db_name, 2, logfile, debug=debug):
-            while round_no < args.max_rounds and min(map(len, kills.values())) < args.kills:
-                round_no += 1
-                phase = min(kills, key=lambda p: len(kills[p]))
-                start, end, length = CATALOG_PHASES[phase]
-                log.read()  # what came before this round
-                price = run.new_prices(round_no)
-                if phase == "feed submission":
-                    run.slow_submission()
-                kill = _kill_in_phase(run, log, start, end, length)
-                run.clear_faults()
-                if kill:
-                    (kills[phase] if kill["in_phase"] else outside).append(kill)
-                    where = "in" if kill["in_phase"] else "after"
-                    run.log(
-                        f"round {round_no}: {phase}, worker {kill['pid']} killed "
-                        f"{kill['after']:.2f} s in ({where} the phase)"
-                    )
-                else:
-                    run.log(f"round {round_no}: {phase}: the phase did not start")
+            kills, outside, round_no = _kill_rounds(
+                run, args, log, CATALOG_PHASES, prepare, after=run.clear_faults
+            )
             drain = _drain_catalog(run, args)
         twice, feeds = run.messages_sent_twice()
         catalog = run.catalog()
     lost = sum(
-        1 for sku in run.skus if sku not in catalog or float(catalog[sku]["price"] or 0) != price
+        1
+        for sku in run.skus
+        if sku not in catalog or float(catalog[sku]["price"] or 0) != prices[-1]
     )
     text = logfile.read_text(errors="replace") if logfile.exists() else ""
     rows, queued, in_flight = drain["left"]
@@ -509,29 +498,17 @@ def _settlement_phase(registry, args):
         run.setup()
         _harness.only_crons(registry, [run.cron_id])
         log = _ServerLog(logfile)
-        kills = {phase: [] for phase in SETTLEMENT_PHASES}
-        outside = []
         reports = []
-        round_no = 0
         with _harness.cron_server(
             registry.db_name, 2, logfile, debug=("amazon_settlement_account",)
         ):
-            while round_no < args.max_rounds and min(map(len, kills.values())) < args.kills:
-                round_no += 1
-                phase = min(kills, key=lambda p: len(kills[p]))
-                start, end, length = SETTLEMENT_PHASES[phase]
-                log.read()
-                reports.append(run.new_settlement(round_no))
-                kill = _kill_in_phase(run, log, start, end, length)
-                if kill:
-                    (kills[phase] if kill["in_phase"] else outside).append(kill)
-                    where = "in" if kill["in_phase"] else "after"
-                    run.log(
-                        f"round {round_no}: {phase}, worker {kill['pid']} killed "
-                        f"{kill['after']:.2f} s in ({where} the phase)"
-                    )
-                else:
-                    run.log(f"round {round_no}: {phase}: the phase did not start")
+            kills, outside, round_no = _kill_rounds(
+                run,
+                args,
+                log,
+                SETTLEMENT_PHASES,
+                lambda round_no, _phase: reports.append(run.new_settlement(round_no)),
+            )
             deadline = time.monotonic() + args.drain_seconds
             while time.monotonic() < deadline:
                 check = run.check(reports)
@@ -550,6 +527,35 @@ def _settlement_phase(registry, args):
         "log_errors": text.count(" ERROR "),
         "log": str(logfile),
     }
+
+
+def _kill_rounds(run, args, log, phases, prepare, after=None):
+    """Rounds until each of ``phases`` ({name: (first line, end lines, length)}) had
+    ``--kills`` kills inside it: ``prepare(round_no, phase)`` makes the round's work, a
+    worker is killed in the phase the fewest kills had, then ``after()``. Returns (the kills
+    by phase, the kills that came after their phase had ended, the rounds)."""
+    kills = {phase: [] for phase in phases}
+    outside = []
+    round_no = 0
+    while round_no < args.max_rounds and min(map(len, kills.values())) < args.kills:
+        round_no += 1
+        phase = min(kills, key=lambda p: len(kills[p]))
+        start, end, length = phases[phase]
+        log.read()  # what came before this round
+        prepare(round_no, phase)
+        kill = _kill_in_phase(run, log, start, end, length)
+        if after:
+            after()
+        if kill:
+            (kills[phase] if kill["in_phase"] else outside).append(kill)
+            where = "in" if kill["in_phase"] else "after"
+            run.log(
+                f"round {round_no}: {phase}, worker {kill['pid']} killed "
+                f"{kill['after']:.2f} s in ({where} the phase)"
+            )
+        else:
+            run.log(f"round {round_no}: {phase}: the phase did not start")
+    return kills, outside, round_no
 
 
 def _kill_in_phase(run, log, start, end, length):

@@ -32,6 +32,22 @@ class AmazonCase(TransactionCase):
         self.creds = self.sandbox.new_seller()
         self.account = self.create_account(self.creds)
 
+    def submit_then_crash(self, feed):
+        """SubmitFeed answered by Amazon, then the process dies before its commit: the feed
+        is back to what the database knew, but for the moment saved (committed) before the
+        call, which is set again."""
+        sent_at = self.account._server_now()
+
+        class Crash(Exception):
+            pass
+
+        with self.assertRaises(Crash), self.env.cr.savepoint():
+            feed._submit()
+            self.assertEqual(feed.state, "submitted")
+            raise Crash()
+        self.assertEqual(feed.state, "draft")
+        feed.sent_unanswered_at = sent_at  # what the commit before the call saved
+
     @classmethod
     def create_account(cls, creds, **values):
         return cls.env["amazon.account"].create(
