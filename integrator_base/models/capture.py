@@ -40,9 +40,6 @@ class CaptureBuffer:
     def __init__(self):
         # product id -> {"op": create|write|unlink, "fields": {...}, "snapshot": {...}}
         self.products = {}
-        # template id -> {field: value}: writes on templates, for all their variants (found
-        # when the buffer is written: one query, not one per template)
-        self.templates = {}
         # product ids whose quantity available to sell may have changed
         self.stock = set()
         # (model, res_id, operation) -> sale order id
@@ -61,18 +58,6 @@ class CaptureBuffer:
                 entry["fields"].update(values)
             # a write after an unlink in the same transaction cannot happen; ignore it
 
-    def add_template_write(self, values_by_template):
-        for tid, values in values_by_template.items():
-            self.templates.setdefault(tid, {}).update(values)
-
-    def resolve_templates(self, variants):
-        """The template writes as writes of their variants: ``variants``, [(variant id,
-        template id)] of the templates written."""
-        self.add_product_write(
-            {pid: self.templates[tid] for pid, tid in variants if tid in self.templates}
-        )
-        self.templates = {}
-
     def add_product_unlink(self, snapshots):
         for pid, snapshot in snapshots.items():
             entry = self.products.get(pid)
@@ -90,7 +75,7 @@ class CaptureBuffer:
         self.orders[(model, res_id, operation)] = order_id
 
     def __bool__(self):
-        return bool(self.products or self.templates or self.stock or self.orders)
+        return bool(self.products or self.stock or self.orders)
 
 
 def capture_stock(env, product_ids):

@@ -114,11 +114,11 @@ class ProductTemplate(models.Model):
         if self and capture_enabled(self.env):
             changes = changed_values(self, vals)
             if changes:
-                # for all the variants, archived ones too, found when the rows are written:
-                # Odoo writes a variant field of a template (list_price through
-                # product.product) template by template, and reading each one's variants
-                # here was a query per template
-                get_buffer(self.env).add_template_write(changes)
+                variants_changes = {}
+                for template in self.with_context(active_test=False):
+                    for variant in template.product_variant_ids:
+                        variants_changes[variant.id] = changes[template.id]
+                get_buffer(self.env).add_product_write(variants_changes)
         return res
 
     def unlink(self):

@@ -52,16 +52,6 @@ class ProductIntegration(models.Model):
         of the time a ``jsonb_to_recordset`` of every event took, which was most of the
         capture's cost in a transaction that changes one product.
         """
-        if buffer.templates:
-            self.env.flush_all()
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id, product_tmpl_id FROM product_product"
-                    " WHERE product_tmpl_id = ANY(%s) ORDER BY product_tmpl_id, id",
-                    list(buffer.templates),
-                )
-            )
-            buffer.resolve_templates(self.env.cr.fetchall())
         ids = {"create": [], "write": [], "unlink": []}
         values, snapshots = {}, []
         for pid, entry in buffer.products.items():
