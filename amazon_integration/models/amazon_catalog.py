@@ -65,6 +65,9 @@ FEED_MESSAGE_TYPES = {
     "relationship": "Relationship",
     "override": "Override",
 }
+#: feeds rebuilt from the current data when they never went out (the catalog's: MWS's XML
+#: feeds and SP-API's JSON_LISTINGS_FEED); an order feed is sent as it was built
+REBUILT_KINDS = {*FEED_MESSAGE_TYPES, "listings"}
 # fields whose change calls for each kind of feed
 PRICE_FIELDS = {"list_price", "lst_price", "price_extra", "currency_id"}
 IMAGE_FIELDS = {"image_1920", "image_variant_1920", "product_template_image_ids"}
@@ -271,7 +274,7 @@ class AmazonAccount(models.Model):
     def _submit_feeds(self, auto_commit=False):
         """Submit what is due, most urgent first, never building a feed the budget cannot
         send now: a feed built and then held back would carry stale quantities."""
-        self._retry_draft_feeds(auto_commit=auto_commit)
+        self._retry_draft_feeds(FEED_MESSAGE_TYPES, auto_commit=auto_commit)
         self._ensure_variation_parents()
         waiting = self._feed_types_unanswered()
         for kind in CATALOG_FEED_PRIORITY:
@@ -318,25 +321,29 @@ class AmazonAccount(models.Model):
         if wait:
             raise AmazonQuotaWait("feeds.submit", wait)
 
-    def _retry_draft_feeds(self, auto_commit=False):
-        """Feeds built but not sent. A catalog feed that never went out (the process stopped,
-        or the budget ran out after building it) goes back into the queue, to be rebuilt
-        from the current data, unless the process stopped during its SubmitFeed and Amazon
-        has it; one whose submission failed is retried when its back-off is over, oldest
-        first."""
+    def _retry_draft_feeds(self, kinds, auto_commit=False):
+        """This account's feeds of ``kinds`` built but not sent, oldest first; each step
+        retries its own kinds (MWS catalog feeds, SP-API's JSON feeds, order feeds).
+
+        A catalog feed that never went out (the process stopped, or the budget ran out
+        after building it) goes back into the queue, to be rebuilt from the current data,
+        unless the process stopped during its SubmitFeed and Amazon has it. An order feed
+        is sent as built. One whose submission failed is retried when its back-off is
+        over."""
         drafts = self.env["amazon.feed"].search(
-            [("account_id", "=", self.id), ("state", "=", "draft")], order="id"
+            [("account_id", "=", self.id), ("state", "=", "draft"), ("kind", "in", list(kinds))],
+            order="id",
         )
         now = fields.Datetime.now()
         for feed in drafts:
-            if feed.kind in FEED_MESSAGE_TYPES and not feed.attempts:
+            if feed.kind in REBUILT_KINDS and not feed.attempts:
                 feed._take_back()
-                if auto_commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
             elif not feed.next_check_at or feed.next_check_at <= now:
                 feed._submit(auto_commit=auto_commit)
-                if auto_commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
+            else:
+                continue
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _ready_entries(self, kind):
         """Queue entries of ``kind`` that can go out now (a SKU's product comes first)."""

@@ -195,13 +195,7 @@ class AmazonAccount(models.Model):
         messages Amazon refused (a feed's come with its processing report)."""
         errors = self.env["amazon.feed.message"]
         # a JSON feed built but never sent carries old quantities: its entries go back
-        for feed in self.env["amazon.feed"].search(
-            [("account_id", "=", self.id), ("state", "=", "draft"), ("kind", "=", "listings")]
-        ):
-            if not feed.attempts:
-                feed._take_back()
-            elif not feed.next_check_at or feed.next_check_at <= fields.Datetime.now():
-                feed._submit(auto_commit=auto_commit)
+        self._retry_draft_feeds(["listings"], auto_commit=auto_commit)
         self._ensure_variation_parents()
         entries = self.env["amazon.sync.queue"]
         for kind in SENT_KINDS:

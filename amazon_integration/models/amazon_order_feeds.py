@@ -132,7 +132,8 @@ class AmazonAccount(models.Model):
         """Build and submit this account's order feeds. Returns error texts."""
         self.ensure_one()
         self.env["order.integration"].sudo()._amazon_settle_foreign_rows()
-        self._retry_order_feeds(auto_commit)
+        # whatever the account's API (no catalog step sees order feeds)
+        self._retry_draft_feeds(ORDER_FEED_KINDS, auto_commit=auto_commit)
         for kind in ORDER_FEED_KINDS:
             if not self._order_feed_due(kind):
                 continue
@@ -147,27 +148,6 @@ class AmazonAccount(models.Model):
                 if auto_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
         return []
-
-    def _retry_order_feeds(self, auto_commit=False):
-        """Order feeds whose submission failed, again once their back-off is over, oldest
-        first (whatever the account's API: the catalog's own step does not see them on
-        SP-API)."""
-        now = fields.Datetime.now()
-        drafts = self.env["amazon.feed"].search(
-            [
-                ("account_id", "=", self.id),
-                ("state", "=", "draft"),
-                ("kind", "in", list(ORDER_FEED_KINDS)),
-                "|",
-                ("next_check_at", "=", False),
-                ("next_check_at", "<=", now),
-            ],
-            order="id",
-        )
-        for feed in drafts:
-            feed._submit(auto_commit=auto_commit)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # ------------------------------------------------------------------ what is due
 

@@ -7,6 +7,7 @@ from odoo import fields
 from odoo.tests import Form, new_test_user, tagged
 
 from ..lib.order_values import from_json, order_amounts
+from ..models.amazon_order_feeds import ORDER_FEED_KINDS
 from .common import AmazonCase
 
 
@@ -353,7 +354,7 @@ class TestOrderFeeds(AmazonCase):
 
         def retry():
             self.account.feed_ids.write({"next_check_at": False})
-            self.account._retry_draft_feeds()
+            self.account._retry_draft_feeds(ORDER_FEED_KINDS)
 
         # 1. Amazon takes the feed, but its answer cannot be read
         first = ship(orders[0])
