@@ -2,10 +2,11 @@
 
     python bench/bench_p3_shipments.py [--orders 12000] [--scale 60] [--sandbox-hours 1]
         [--products 200] [--changes-per-minute 3] [--mode auto] [--validate-batch 100]
-        [--validate-seconds 3]
+        [--validate-seconds 3] [--api mws|spapi] [--lanes N]
         [--max-real-seconds 480] [--template DB] [--keep-db]
 
-Goal: >= 10,000 shipment confirmations accepted by Amazon per sandbox hour, while stock
+Goal: >= 10,000 shipment confirmations accepted by Amazon per sandbox hour on MWS (>= 20,000
+on SP-API, ``--api spapi``: createFeed has the same 30 an hour), while stock
 updates and order acknowledgements go out within the same 30 SubmitFeed an hour, with zero
 throttled calls. Seed 001's integration manages about 29 shipments an hour.
 
@@ -51,12 +52,14 @@ the set-up around the measure is bench/_harness.py's.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 
 import _harness
 
-GOAL_PER_HOUR = 10_000
+#: shipment confirmations per sandbox hour: MWS (the first goal), SP-API (issue 13)
+GOAL_PER_HOUR = {"mws": 10_000, "spapi": 20_000}
 FEEDS_PER_HOUR = 30
 FULFILLMENT = "_POST_ORDER_FULFILLMENT_DATA_"
 MAX_ORDERS_PER_CALL = 500
@@ -344,8 +347,15 @@ def _measure(args, registry):
         warmup = run.warm_up(expected)
         if args.api == "spapi":
             run.to_spapi()
-        window = run.measure()
-        result = run.report(window)
+        lanes = contextlib.nullcontext()
+        if args.lanes:
+            # the import lanes on Odoo's own cron runner, beside the harness's sync cron
+            _harness.only_lanes(registry, args.lanes)
+            logfile = _harness.devenv.CACHE / "bench-p3-server.log"
+            lanes = _harness.cron_server(registry.db_name, args.lanes, logfile)
+        with lanes:
+            window = run.measure()
+            result = run.report(window)
     result["warmup_minutes"] = warmup
     return result
 
@@ -442,11 +452,12 @@ def _print_results(result, args):
             f"{best} shipments accepted"
         )
         shipped_rate = max(shipped_rate, best)
-    met = shipped_rate >= GOAL_PER_HOUR and result["throttled_total"] == 0
+    goal = GOAL_PER_HOUR[args.api]
+    met = shipped_rate >= goal and result["throttled_total"] == 0
     _harness.print_verdict(
         "P3",
         met,
-        f"{shipped_rate:.0f} shipments per sandbox hour vs goal >= {GOAL_PER_HOUR:,}, "
+        f"{shipped_rate:.0f} shipments per sandbox hour vs goal >= {goal:,}, "
         f"throttled {result['throttled_total']}",
     )
 
@@ -469,6 +480,12 @@ def _options(parser):
         choices=("mws", "spapi"),
         default="mws",
         help="the account's API once the catalog is out (the warm-up sends it through MWS)",
+    )
+    parser.add_argument(
+        "--lanes",
+        type=int,
+        default=0,
+        help="order import lanes run by a real Odoo server's cron workers beside the cron",
     )
     parser.add_argument("--report-lag", type=int, default=10, help="minutes")
     parser.add_argument("--report-interval", type=int, default=5, help="minutes")

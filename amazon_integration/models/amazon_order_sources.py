@@ -39,6 +39,11 @@ REPORT_XML_ALL = amazon.REPORT_ORDERS_UPDATED
 LIST_MARGIN = timedelta(minutes=3)
 
 
+class StagingBusy(Exception):
+    """A report's orders could not be staged: the import workers kept changing the same
+    rows. Nothing is lost: the report is staged again on the next run."""
+
+
 class AmazonAccount(models.Model):
     _inherit = "amazon.account"
 
@@ -59,8 +64,8 @@ class AmazonAccount(models.Model):
                 errors += self._orders_report_path(auto_commit, purpose="updates")
             else:
                 errors += self._orders_listing(auto_commit=auto_commit)
-        except AmazonQuotaWait as wait:
-            _logger.info("Amazon account %s (orders): %s", self.name, wait)
+        except (AmazonQuotaWait, StagingBusy) as wait:
+            _logger.info("Amazon account %s (orders): %s; next run goes on", self.name, wait)
         except AmazonCallError as error:
             if error.kind == "auth":
                 self.write(
@@ -377,12 +382,23 @@ class AmazonAccount(models.Model):
         return tally
 
     def _stage_orders(self, orders, auto_commit):
-        """Stage order dicts for the import workers and wake the lanes up."""
+        """Stage order dicts for the import workers and wake the lanes up.
+
+        A lane may import and remove a staged row while this transaction merges a newer
+        state into it (the all-orders report lists the orders a lane has just imported):
+        under REPEATABLE READ that is a serialisation failure. So the staging runs in a
+        transaction of its own, started after what this one did is committed, and again
+        in a new one when a lane got in the way; after the last try ``StagingBusy`` leaves
+        the report unused (its request stays ready: the next run stages it again)."""
         Stage = self.env["amazon.order.stage"]
-        Stage._stage(self, orders)
-        if auto_commit:
-            Stage._trigger_lanes()
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        if not auto_commit:
+            Stage._stage(self, orders)
+            return
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        if Stage._attempt(lambda: Stage._stage(self, orders), auto_commit) is None:
+            raise StagingBusy(_("the import workers kept changing the same staged orders"))
+        Stage._trigger_lanes()
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _imported_ids(self, amazon_order_ids):
         return set(

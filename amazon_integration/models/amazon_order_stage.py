@@ -161,7 +161,9 @@ class AmazonOrderStage(models.Model):
                     attempts = 0, error = NULL, not_before = NULL
                     """,
                     values,
-                )
+                ),
+                # a lane's concurrent import is retried by the caller (_attempt), not a bug
+                log_exceptions=False,
             )
         self.invalidate_model()
         return len(rows)

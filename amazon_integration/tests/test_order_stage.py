@@ -12,6 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import config, mute_logger
 
 from ..models import amazon_order_stage
+from ..models.amazon_order_sources import StagingBusy
 from ..models.amazon_order_stage import cron_budget
 from .test_order_import import OrderCase, order_dict
 
@@ -259,3 +260,45 @@ class TestOrderStage(OrderCase):
         self.assertFalse(row.not_before)
         self.Stage._drain(self.account)
         self.assertEqual(len(self.sale_orders()), 1)
+
+    @mute_logger("odoo.addons.amazon_integration.models.amazon_order_stage")
+    def test_staging_that_meets_a_lane_runs_again_in_a_new_transaction(self):
+        """A lane imports and removes a row while the report step merges a newer state into
+        it: a serialisation failure, tried again in a new transaction, never lost."""
+        Stage = type(self.Stage)
+        real_stage = Stage._stage
+        tries = []
+
+        def stage(model, account, orders, fail_times):
+            tries.append(len(orders))
+            if len(tries) <= fail_times:
+                raise psycopg2.errors.SerializationFailure("concurrent delete (a test)")
+            return real_stage(model, account, orders)
+
+        cr = self.env.cr
+        ends = []
+        lanes = self.Stage._lanes()
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "in", lanes.ids)])
+        with (
+            patch.object(cr, "commit", lambda: ends.append("commit")),
+            patch.object(cr, "rollback", lambda: ends.append("rollback")),
+            patch.object(amazon_order_stage.time, "sleep", lambda s: None),
+        ):
+            with patch.object(Stage, "_stage", lambda m, a, o: stage(m, a, o, 2)):
+                self.account._stage_orders(self.dicts(3), auto_commit=True)
+            self.assertEqual(tries, [3, 3, 3])
+            self.assertEqual(len(self.staged()), 3)
+            self.assertEqual(ends, ["commit", "rollback", "rollback", "commit"])
+            self.assertEqual(
+                (Trigger.search([("cron_id", "in", lanes.ids)]) - before).cron_id, lanes
+            )
+            # a lane in the way every time: the caller learns it, nothing half-staged
+            tries.clear()
+            with (
+                patch.object(Stage, "_stage", lambda m, a, o: stage(m, a, o, 99)),
+                self.assertRaises(StagingBusy),
+            ):
+                self.account._stage_orders(self.dicts(2, prefix="112-0000000"), auto_commit=True)
+        self.assertEqual(tries, [2, 2, 2], "three tries")
+        self.assertEqual(len(self.staged()), 3)
