@@ -11,12 +11,16 @@ Tests, which never commit, flush the buffer with ``env.cr.precommit.run()``.
 
 import logging
 
+from odoo.tools import SQL
+
 _logger = logging.getLogger(__name__)
 
 BUFFER_KEY = "integrator_base.capture"
 #: Context key that switches capture off, e.g. for data imported from a site (no echo loop).
 NO_CAPTURE = "integrator_no_capture"
 CAPTURE_PARAM = "integrator_base.capture_enabled"
+#: the savepoint the rows are written after (a failure rolls back to it, not the user's work)
+SAVEPOINT = "integrator_capture"
 
 
 def capture_enabled(env):
@@ -105,14 +109,21 @@ def _flush(env):
     buffer = env.cr.precommit.data.pop(BUFFER_KEY, None)
     if not buffer:
         return
+    cr = env.cr
+    # The rows are written after a savepoint of their own, sent with them in one round trip
+    # (a transaction that changes one product pays for one); COMMIT releases it.
+    savepoint = SQL("SAVEPOINT %s", SQL.identifier(SAVEPOINT))
+    # the user's own writes go before the savepoint: a failure here never undoes them
+    env.flush_all()
     try:
-        with env.cr.savepoint():
-            env["product.integration"]._write_captured_products(buffer)
-            env["order.integration"]._write_captured_orders(buffer)
-            env.flush_all()
+        env["product.integration"]._write_captured_products(buffer, before=savepoint)
+        env["order.integration"]._write_captured_orders(buffer)
+        env.flush_all()
     except Exception:
         # Never break the user's commit because of the integration tables; the log says what
         # was lost so that a manual synchronisation can repair it.
+        cr.execute(SQL("ROLLBACK TO SAVEPOINT %s", SQL.identifier(SAVEPOINT)))
+        env.invalidate_all()
         _logger.exception(
             "Integration capture failed: %d product, %d stock and %d order events not recorded",
             len(buffer.products),

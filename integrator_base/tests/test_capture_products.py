@@ -1,9 +1,11 @@
+import contextlib
 from unittest.mock import patch
 
 from odoo.sql_db import Cursor
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..models.product_integration import CAPTURE_FUNCTION
 from .common import IntegratorCase
 
 
@@ -60,7 +62,7 @@ class TestCaptureProducts(IntegratorCase):
 
         def spy(cr, query, params=None, log_exceptions=True):
             code = query.code if isinstance(query, SQL) else str(query)
-            if "INSERT INTO product_integration" in code:
+            if "INSERT INTO product_integration" in code or CAPTURE_FUNCTION in code:
                 inserts.append(code)
             return execute(cr, query, params, log_exceptions)
 
@@ -71,6 +73,86 @@ class TestCaptureProducts(IntegratorCase):
         rows = self.product_rows(products, "write")
         self.assertEqual(len(rows), 300)
         self.assertEqual(set(rows.mapped("product_id").ids), set(products.ids))
+
+    def test_a_one_product_transaction_costs_one_round_trip(self):
+        product = self.create_product()
+        self.flush_capture()
+        sent = []
+        execute = Cursor.execute
+
+        def spy(cr, query, params=None, log_exceptions=True):
+            code = query.code if isinstance(query, SQL) else str(query)
+            if "SAVEPOINT" in code or "product_integration" in code or CAPTURE_FUNCTION in code:
+                sent.append(code)
+            return execute(cr, query, params, log_exceptions)
+
+        product.with_context(tracking_disable=True).list_price = 7.0
+        self.env.flush_all()  # the user's own UPDATE, before the commit's flush
+        with patch.object(Cursor, "execute", spy):
+            self.flush_capture()
+        self.assertEqual(len(sent), 1, "the savepoint and the rows in one statement")
+        self.assertIn("SAVEPOINT", sent[0])
+        self.assertIn(CAPTURE_FUNCTION, sent[0], "the rows' INSERT is planned once per connection")
+        self.assertEqual(
+            self.product_rows(product, "write").operation_data["values"]["list_price"], 7.0
+        )
+
+    def test_a_failing_capture_never_costs_the_user_his_change(self):
+        product = self.create_product()
+        self.flush_capture()
+        Rows = type(self.env["product.integration"])
+
+        def broken(model):
+            return f"{CAPTURE_FUNCTION}_gone"
+
+        product.write({"list_price": 11.0, "default_code": "KEPT"})
+        with (
+            patch.object(Rows, "_capture_function", broken),
+            self.assertLogs("odoo.addons.integrator_base.models.capture", "ERROR") as logs,
+        ):
+            self.flush_capture()
+        self.assertIn("1 product, 0 stock and 0 order events not recorded", logs.output[0])
+        self.assertFalse(self.product_rows(product, "write"))
+        # the transaction goes on, with the user's change in the database
+        self.env.invalidate_all()
+        self.env.cr.execute("SELECT default_code FROM product_product WHERE id = %s", [product.id])
+        self.assertEqual(self.env.cr.fetchone()[0], "KEPT")
+        self.assertEqual(product.list_price, 11.0)
+
+    def test_the_capture_function_writes_what_the_plain_statements_write(self):
+        Rows = type(self.env["product.integration"])
+        self.assertTrue(self.env["product.integration"]._capture_function(), "created by init")
+        made = {}
+        for path in ("function", "plain"):
+            plain = patch.object(Rows, "_capture_function", lambda m: None)
+            with plain if path == "plain" else contextlib.nullcontext():
+                products = self.env["product.product"].create(
+                    [{"name": f"{path} {n}", "type": "consu", "is_storable": True} for n in (0, 1)]
+                )
+                products[0].default_code = f"{path.upper()}-SKU"
+                self.flush_capture()
+                products.write({"weight": 2.5, "barcode": False})
+                self.set_stock(products[1], 4)
+                self.flush_capture()
+            made[path] = [
+                (
+                    row.record_operation,
+                    row.product_id.name.split()[1],
+                    row.default_code and row.default_code.split("-", 1)[1],
+                    {
+                        k: v
+                        for k, v in row.operation_data.items()
+                        if k not in ("id", "product_tmpl_id", "default_code")
+                    },
+                    row.user_id,
+                    row.manual,
+                )
+                for row in self.product_rows(products)
+            ]
+        self.assertEqual(made["function"], made["plain"])
+        self.assertEqual(
+            [op for op, *_rest in made["function"]], ["create", "create", "write", "write", "stock"]
+        )
 
     def test_unwatched_fields_are_not_captured(self):
         product = self.create_product()
