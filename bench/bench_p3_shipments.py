@@ -58,6 +58,9 @@ import time
 
 import _harness
 
+#: what the harness's warehouse and the import lanes can cause each other (the same quants)
+TRANSIENT_DB_ERRORS = ("40001", "40P01", "55P03")  # serialisation, deadlock, lock not available
+
 #: shipment confirmations per sandbox hour: MWS (the first goal), SP-API (issue 13)
 GOAL_PER_HOUR = {"mws": 10_000, "spapi": 20_000}
 FEEDS_PER_HOUR = 30
@@ -75,7 +78,13 @@ class Shipments(_harness.SandboxRun):
         super().__init__(args, registry)
         self.products = []
         self.real = {"cron": 0.0, "validate": 0.0, "stock": 0.0, "orders": 0.0}
-        self.counts = {"created": 0, "validated": 0, "refused": 0, "stock_changes": 0}
+        self.counts = {
+            "created": 0,
+            "validated": 0,
+            "refused": 0,
+            "retried": 0,
+            "stock_changes": 0,
+        }
 
     # ---- set-up ------------------------------------------------------------------------
     def setup(self):
@@ -128,15 +137,23 @@ class Shipments(_harness.SandboxRun):
     def change_stock(self, count):
         started = time.monotonic()
         for _n in range(count):
-            with self.registry.cursor() as cr:
-                env = self.env(cr)
-                product = env["product.product"].browse(self.rng.choice(self.products))
-                env["stock.quant"].sudo()._update_available_quantity(
-                    product,
-                    env["stock.location"].browse(self.location_id),
-                    self.rng.choice((-1, 1)) * self.rng.randint(1, 20),
-                )
-                cr.commit()
+            product_id = self.rng.choice(self.products)
+            change = self.rng.choice((-1, 1)) * self.rng.randint(1, 20)
+            for _try in range(5):
+                with self.registry.cursor() as cr:
+                    env = self.env(cr)
+                    try:
+                        env["stock.quant"].sudo()._update_available_quantity(
+                            env["product.product"].browse(product_id),
+                            env["stock.location"].browse(self.location_id),
+                            change,
+                        )
+                        cr.commit()
+                        break
+                    except Exception as error:
+                        if getattr(error, "pgcode", None) not in TRANSIENT_DB_ERRORS:
+                            raise
+                        cr.rollback()  # a lane reserved on that quant: again
             self.counts["stock_changes"] += 1
         self.real["stock"] += time.monotonic() - started
 
@@ -152,9 +169,19 @@ class Shipments(_harness.SandboxRun):
                 if not pickings:
                     break
                 pickings.move_ids.filtered(lambda m: m.state == "assigned").picked = True
-                result = pickings.with_context(
-                    skip_backorder=True, cancel_backorder=True, skip_sms=True
-                ).button_validate()
+                try:
+                    result = pickings.with_context(
+                        skip_backorder=True, cancel_backorder=True, skip_sms=True
+                    ).button_validate()
+                except Exception as error:
+                    if getattr(error, "pgcode", None) not in TRANSIENT_DB_ERRORS:
+                        raise
+                    # the import lanes reserve on the same quants: tried again, as Odoo's
+                    # HTTP layer retries a user's request
+                    cr.rollback()
+                    self.counts["retried"] += 1
+                    self.log(f"validation undone ({error.pgcode}), tried again")
+                    continue
                 if result is not True:
                     cr.rollback()
                     self.counts["refused"] += len(pickings)
@@ -384,7 +411,8 @@ def _print_results(result, args):
     print(f"sandbox orders: {counts['created']} created; now {statuses}")
     print(
         f"Odoo: {result['imported']} orders imported (path {result['order_path']}), "
-        f"{counts['validated']} deliveries validated ({counts['refused']} refused), "
+        f"{counts['validated']} deliveries validated ({counts['refused']} refused, "
+        f"{counts.get('retried', 0)} batches tried again), "
         f"{counts['stock_changes']} stock changes; acknowledgements {result['acks']}; "
         f"shipped rows {result['shipped_rows']}"
     )
