@@ -18,8 +18,7 @@ US = "ATVPDKIKX0DER"
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory):
-    sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"), [])
-    sandbox.start()
+    sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"), [])  # started by its constructor
     yield sandbox
     sandbox.stop()
 
