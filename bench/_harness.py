@@ -334,6 +334,16 @@ def odoo_env(cr, admin=True, **context):
     return env(context=dict(env.context, **context)) if context else env
 
 
+def import_lanes(registry, count, tag):
+    """``count`` order import lanes on a real Odoo server's cron runner, beside the harness's
+    own sync steps (every other cron off), as a context manager; nothing for 0. The server
+    logs to ``.cache/bench-<tag>-server.log``."""
+    if not count:
+        return contextlib.nullcontext()
+    only_lanes(registry, count)
+    return cron_server(registry.db_name, count, devenv.CACHE / f"bench-{tag}-server.log")
+
+
 def only_lanes(registry, count):
     """Every cron of the database off but ``count`` order import lanes, made due now (the
     harness plays the sync cron itself); returns the lanes' ids."""

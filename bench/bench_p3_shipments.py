@@ -52,7 +52,6 @@ the set-up around the measure is bench/_harness.py's.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 
@@ -374,13 +373,7 @@ def _measure(args, registry):
         warmup = run.warm_up(expected)
         if args.api == "spapi":
             run.to_spapi()
-        lanes = contextlib.nullcontext()
-        if args.lanes:
-            # the import lanes on Odoo's own cron runner, beside the harness's sync cron
-            _harness.only_lanes(registry, args.lanes)
-            logfile = _harness.devenv.CACHE / "bench-p3-server.log"
-            lanes = _harness.cron_server(registry.db_name, args.lanes, logfile)
-        with lanes:
+        with _harness.import_lanes(registry, args.lanes, "p3"):
             window = run.measure()
             result = run.report(window)
     result["warmup_minutes"] = warmup

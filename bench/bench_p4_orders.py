@@ -38,7 +38,6 @@ run inside Odoo (``--driver``); the set-up around the measure is bench/_harness.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from datetime import timedelta
@@ -157,13 +156,7 @@ def new_report_orders(sandbox, creds, count, seed):
 def _throughput(registry, sandbox, args):
     creds = sandbox.new_seller()
     account_id = _setup(registry, sandbox, creds, "P4 throughput", args.scale, args.mode, args.api)
-    lanes = contextlib.nullcontext()
-    if args.lanes:
-        # the import lanes on Odoo's own cron runner, beside the harness's sync steps
-        _harness.only_lanes(registry, args.lanes)
-        logfile = _harness.devenv.CACHE / "bench-p4-server.log"
-        lanes = _harness.cron_server(registry.db_name, args.lanes, logfile)
-    with lanes:
+    with _harness.import_lanes(registry, args.lanes, "p4"):
         return _throughput_run(registry, sandbox, args, creds, account_id)
 
 
