@@ -366,6 +366,18 @@ def only_crons(registry, ids):
     return ids
 
 
+def odoo_arguments():
+    """The driver's Odoo configuration (addons path, database server) as the command line
+    of another Odoo process on the same databases."""
+    from odoo.tools import config
+
+    argv = ["--addons-path", config["addons_path"]]
+    for option in ("db_host", "db_port", "db_user", "db_password"):
+        if config.get(option):
+            argv += [f"--{option}", str(config[option])]
+    return argv
+
+
 @contextlib.contextmanager
 def cron_server(database, workers, logfile, debug=("amazon_order_stage",)):
     """A real Odoo server on ``database`` in workers mode, for its cron runner: ``workers``
@@ -374,14 +386,10 @@ def cron_server(database, workers, logfile, debug=("amazon_order_stage",)):
     their first minute of sleep; stopped (SIGTERM, then SIGKILL) on the way out. Yields
     the process. ``debug``: the amazon_integration models that log at DEBUG level."""
     from odoo import sql_db
-    from odoo.tools import config
 
     # odoo-bin without its websocket process (bench/_odoo_server.py)
     script = Path(__file__).resolve().parent / "_odoo_server.py"
-    cmd = [sys.executable, str(script), "-d", database, "--addons-path", config["addons_path"]]
-    for option in ("db_host", "db_port", "db_user", "db_password"):
-        if config.get(option):
-            cmd += [f"--{option}", str(config[option])]
+    cmd = [sys.executable, str(script), "-d", database, *odoo_arguments()]
     cmd += [
         "--workers=1",
         f"--max-cron-threads={workers}",
@@ -410,13 +418,19 @@ def cron_server(database, workers, logfile, debug=("amazon_order_stage",)):
             cr.execute("SELECT pg_notify('cron_trigger', %s)", [database])
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process, 60)
+
+
+def stop_process(process, timeout):
+    """SIGTERM to ``process``'s group (started with ``start_new_session``), SIGKILL after
+    ``timeout`` seconds; nothing if it has ended."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
     python bench/bench_p3_shipments.py [--orders 12000] [--scale 60] [--sandbox-hours 1]
         [--products 200] [--changes-per-minute 3] [--mode auto] [--validate-batch 100]
-        [--validate-seconds 3] [--api mws|spapi] [--lanes N]
+        [--validate-seconds 3] [--api mws|spapi] [--lanes N] [--warehouse-process]
         [--max-real-seconds 480] [--template DB] [--keep-db]
 
 Goal: >= 10,000 shipment confirmations accepted by Amazon per sandbox hour on MWS (>= 20,000
@@ -28,7 +28,9 @@ loop, one tick per ``60 / SCALE`` real seconds at most:
   committed (the capture queues inventory updates that compete for SubmitFeed);
 * Odoo ships: every ready delivery of an imported Amazon order is validated
   (``move_ids.picked`` then ``button_validate``), ``--validate-batch`` pickings per
-  transaction, each committed (integrator_base writes the 'shipped' rows);
+  transaction, each committed (integrator_base writes the 'shipped' rows); for
+  ``--validate-seconds`` a tick, or, with ``--warehouse-process``, all the time in a process
+  of its own (as a warehouse's users work in Odoo's HTTP workers beside the cron);
 * the cron: ``env["amazon.account"]._cron_sync()`` in a fresh cursor (it commits itself):
   imports orders (API or reports), acknowledges them, confirms shipments (one
   OrderFulfillment feed carrying every pending shipment, at most one per 15 sandbox minutes
@@ -52,8 +54,15 @@ the set-up around the measure is bench/_harness.py's.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
+import signal
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import _harness
 
@@ -67,6 +76,143 @@ FULFILLMENT = "_POST_ORDER_FULFILLMENT_DATA_"
 MAX_ORDERS_PER_CALL = 500
 
 # ------------------------------------------------------------------------------------ driver
+
+
+class Warehouse:
+    """The warehouse's users: the ready deliveries of the account's imported Amazon orders
+    picked and validated (``move_ids.picked``, ``button_validate``), ``size`` per
+    transaction, each committed. ``counts`` gets validated, refused and retried."""
+
+    def __init__(self, registry, account_id, size, counts, log):
+        self.registry = registry
+        self.account_id = account_id
+        self.size = size
+        self.counts = counts
+        self.log = log
+
+    def batch(self):
+        """One batch: how many were validated (0: none ready, or Odoo asked a question)."""
+        while True:
+            done = self._batch()
+            if done is not None:
+                return done
+
+    def _batch(self):
+        """None when a lane undid the batch."""
+        with self.registry.cursor() as cr:
+            env = _harness.odoo_env(cr, tracking_disable=True, mail_create_nolog=True)
+            pickings = env["stock.picking"].search(
+                [
+                    ("sale_id.amazon_account_id", "=", self.account_id),
+                    ("picking_type_code", "=", "outgoing"),
+                    ("state", "=", "assigned"),
+                ],
+                order="id",
+                limit=self.size,
+            )
+            if not pickings:
+                return 0
+            try:
+                pickings.move_ids.filtered(lambda m: m.state == "assigned").picked = True
+                result = pickings.with_context(
+                    skip_backorder=True, cancel_backorder=True, skip_sms=True
+                ).button_validate()
+                if result is not True:
+                    cr.rollback()
+                    self.counts["refused"] += len(pickings)
+                    self.log(f"button_validate answered {result!r:.200}")
+                    return 0
+                cr.commit()  # its flush may meet a lane's reservation too
+            except Exception as error:
+                if getattr(error, "pgcode", None) not in TRANSIENT_DB_ERRORS:
+                    raise
+                # the import lanes reserve on the same quants: tried again, as Odoo's
+                # HTTP layer retries a user's request
+                cr.rollback()
+                self.counts["retried"] += 1
+                self.log(f"validation undone ({error.pgcode}), tried again")
+                return None
+        self.counts["validated"] += len(pickings)
+        return len(pickings)
+
+
+@contextlib.contextmanager
+def warehouse_process(run):
+    """The warehouse in a process of its own (``--warehouse-process``), as a warehouse's
+    users work in Odoo's HTTP workers beside the cron: it validates until stopped (SIGTERM).
+    Yields a function returning its counts so far ({"counts": ..., "seconds": ...})."""
+    log = _harness.devenv.CACHE / "bench-p3-warehouse.log"
+    with tempfile.TemporaryDirectory(prefix="bench-p3-warehouse-") as tmp:
+        out = Path(tmp) / "counts.json"
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--warehouse",
+            "--database",
+            run.registry.db_name,
+            "--account",
+            str(run.account_id),
+            "--batch",
+            str(run.args.validate_batch),
+            "--out",
+            str(out),
+            "--logfile",
+            str(log),
+            *_harness.odoo_arguments(),
+        ]
+        process = subprocess.Popen(cmd, start_new_session=True)
+
+        def read():
+            try:
+                return json.loads(out.read_text())
+            except (FileNotFoundError, ValueError):
+                return {"counts": {}, "seconds": 0.0}
+
+        def counts():
+            if process.poll() is not None:
+                raise SystemExit(f"the warehouse process ended ({process.returncode}): {log}")
+            return read()
+
+        try:
+            yield counts
+        finally:
+            _harness.stop_process(process, 300)  # it ends after its batch
+            run.warehouse_result = read()
+            if process.returncode:
+                run.log(f"the warehouse process ended with {process.returncode} (see {log})")
+
+
+def warehouse_main(argv):
+    """``--warehouse``: the warehouse process (see ``warehouse_process``)."""
+    parser = argparse.ArgumentParser(prog=f"{Path(__file__).name} --warehouse")
+    for name in ("--database", "--out", "--logfile"):
+        parser.add_argument(name, required=True)
+    parser.add_argument("--account", type=int, required=True)
+    parser.add_argument("--batch", type=int, required=True)
+    args, odoo_args = parser.parse_known_args(argv)
+    import odoo
+
+    odoo.tools.config.parse_config(
+        [*odoo_args, "--logfile", args.logfile, "--log-level", "warn"], setup_logging=True
+    )
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_a: stopping.append(True))
+    counts = {"validated": 0, "refused": 0, "retried": 0}
+    say = _harness.progress("p3 warehouse")
+    warehouse = Warehouse(_harness.registry(args.database), args.account, args.batch, counts, say)
+    out = Path(args.out)
+    seconds = 0.0
+    while not stopping:
+        started = time.monotonic()
+        done = warehouse.batch()
+        if done:
+            seconds += time.monotonic() - started
+            part = out.with_suffix(".part")
+            part.write_text(json.dumps({"counts": counts, "seconds": seconds}))
+            part.replace(out)
+        else:
+            time.sleep(1.0)
+    return 0
 
 
 class Shipments(_harness.SandboxRun):
@@ -157,40 +303,14 @@ class Shipments(_harness.SandboxRun):
         self.real["stock"] += time.monotonic() - started
 
     def validate(self, budget):
-        """Ready deliveries of imported Amazon orders: picked, validated, committed per
-        batch. Stops after ``budget`` real seconds (the cron must run too)."""
+        """The warehouse for ``budget`` real seconds at most (the cron must run too)."""
         started = time.monotonic()
-        done = 0
-        while time.monotonic() - started < budget:
-            with self.registry.cursor() as cr:
-                env = self.env(cr)
-                pickings = self.ready_deliveries(env, "id", self.args.validate_batch)
-                if not pickings:
-                    break
-                pickings.move_ids.filtered(lambda m: m.state == "assigned").picked = True
-                try:
-                    result = pickings.with_context(
-                        skip_backorder=True, cancel_backorder=True, skip_sms=True
-                    ).button_validate()
-                except Exception as error:
-                    if getattr(error, "pgcode", None) not in TRANSIENT_DB_ERRORS:
-                        raise
-                    # the import lanes reserve on the same quants: tried again, as Odoo's
-                    # HTTP layer retries a user's request
-                    cr.rollback()
-                    self.counts["retried"] += 1
-                    self.log(f"validation undone ({error.pgcode}), tried again")
-                    continue
-                if result is not True:
-                    cr.rollback()
-                    self.counts["refused"] += len(pickings)
-                    self.log(f"button_validate answered {result!r:.200}")
-                    break
-                cr.commit()
-                done += len(pickings)
-        self.counts["validated"] += done
+        warehouse = Warehouse(
+            self.registry, self.account_id, self.args.validate_batch, self.counts, self.log
+        )
+        while time.monotonic() - started < budget and warehouse.batch():
+            pass
         self.real["validate"] += time.monotonic() - started
-        return done
 
     def window_closed(self):
         """Called once the window is over, before the drain."""
@@ -215,6 +335,22 @@ class Shipments(_harness.SandboxRun):
 
     # ---- the window --------------------------------------------------------------------
     def measure(self):
+        """The window and its drain, the warehouse in this process or its own."""
+        if not self.args.warehouse_process:
+            return self._measure(lambda: self.validate(self.args.validate_seconds))
+        with warehouse_process(self) as counts:
+            self.warehouse_counts = counts
+            window = self._measure(counts)  # each tick: the process must still run
+        self.counts.update(self.warehouse_result["counts"])
+        self.real["validate"] = self.warehouse_result["seconds"]
+        return window
+
+    def validated(self):
+        if self.args.warehouse_process:
+            return self.warehouse_counts()["counts"].get("validated", 0)
+        return self.counts["validated"]
+
+    def _measure(self, validate):
         args = self.args
         period = 60 / self.scale
         real_start = time.monotonic()
@@ -250,14 +386,14 @@ class Shipments(_harness.SandboxRun):
             elif now >= drain_end or not any(self.pending()):
                 break
             self.cron()
-            self.validate(args.validate_seconds)
+            validate()
             ticks += 1
             if ticks % 10 == 0:
                 ready, unsettled = self.pending()[:2]
                 self.log(
                     f"sandbox +{(now - start) / 60:.0f} min, real "
                     f"{time.monotonic() - real_start:.0f} s: {self.counts['created']} ordered, "
-                    f"{self.counts['validated']} validated, {ready} ready, {unsettled} "
+                    f"{self.validated()} validated, {ready} ready, {unsettled} "
                     "shipments not settled"
                 )
             time.sleep(max(0.0, period - (time.monotonic() - tick)))
@@ -515,6 +651,12 @@ def _options(parser):
         "--validate-seconds", type=float, default=3.0, help="real validation time per tick"
     )
     parser.add_argument("--max-real-seconds", type=float, default=480.0)
+    parser.add_argument(
+        "--warehouse-process",
+        action="store_true",
+        help="validate the deliveries in a process of their own (as users in HTTP workers) "
+        "instead of between the harness's cron ticks",
+    )
 
 
 def main(argv=None):
@@ -525,4 +667,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--warehouse"]:
+        sys.exit(warehouse_main(sys.argv[2:]))
     sys.exit(_harness.entry(main, driver))
