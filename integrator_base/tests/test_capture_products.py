@@ -234,6 +234,25 @@ class TestCaptureProducts(IntegratorCase):
         self.flush_capture()
         self.assertFalse(self.product_rows(product, "write"))
 
+    def test_settings_form_switches_capture_off_and_on(self):
+        # Odoo deletes a False boolean's parameter, and a missing one means on: the form
+        # must store the choice, and show it again.
+        Settings = self.env["res.config.settings"]
+        Settings.create({"integrator_capture_enabled": False}).execute()
+        self.flush_capture()  # a new transaction reads the setting again
+        self.assertFalse(Settings.create({}).integrator_capture_enabled)
+        product = self.create_product()
+        product.list_price = 4.0
+        self.flush_capture()
+        self.assertFalse(self.product_rows(product))
+
+        Settings.create({"integrator_capture_enabled": True}).execute()
+        self.flush_capture()
+        self.assertTrue(Settings.create({}).integrator_capture_enabled)
+        product.list_price = 5.0
+        self.flush_capture()
+        self.assertEqual(self.product_rows(product).mapped("record_operation"), ["write"])
+
     def test_setting_switches_capture_off(self):
         self.env["ir.config_parameter"].sudo().set_param("integrator_base.capture_enabled", "False")
         product = self.create_product()
