@@ -53,15 +53,24 @@ from ..lib.order_values import (
     tax_rounding,
     to_json,
 )
+from .res_partner import BUYER_UNIQUE
 
 _logger = logging.getLogger(__name__)
 
-#: what parallel workers can cause each other (they reserve the same products): never an
-#: order's own fault, so never kept as an exception; the caller undoes the batch and retries
+
+class BuyerCreatedElsewhere(Exception):
+    """Another worker created this order's buyer since this transaction began: only a new
+    transaction sees that contact (REPEATABLE READ)."""
+
+
+#: what parallel workers can cause each other (they reserve the same products, they meet
+#: the same new buyer): never an order's own fault, so never kept as an exception; the
+#: caller undoes the batch and retries
 TRANSIENT_DB_ERRORS = (
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.LockNotAvailable,
+    BuyerCreatedElsewhere,
 )
 
 
@@ -117,6 +126,8 @@ class AmazonAccount(models.Model):
                 with account.env.cr.savepoint():
                     outcome = account._import_one(order, existing.get(oid), cache)
             except psycopg2.errors.UniqueViolation as error:
+                if error.diag.constraint_name == BUYER_UNIQUE:
+                    raise BuyerCreatedElsewhere(oid) from error
                 if error.diag.constraint_name != "sale_order_amazon_order_unique":
                     raise
                 # another worker created it between our search and our insert: theirs stands

@@ -114,13 +114,18 @@ class AmazonAccount(models.Model):
         if key in cache:
             return cache[key]
         Partner = self.env["res.partner"].sudo()
-        partner = Partner.search(
-            [
-                ("amazon_buyer_email", "=", key[1]),
-                ("parent_id", "=", False),
-                ("company_id", "in", (self.company_id.id, False)),
-            ],
-            limit=1,
+        # archived contacts too: the index allows one per buyer and company
+        partner = (
+            Partner.with_context(active_test=False)
+            .search(
+                [
+                    ("amazon_buyer_email", "=", key[1]),
+                    ("parent_id", "=", False),
+                    ("company_id", "in", (self.company_id.id, False)),
+                ],
+                limit=1,
+            )
+            .with_env(Partner.env)
         )
         if not partner:
             address = order.get("shipping_address") or {}

@@ -10,10 +10,11 @@ import psycopg2
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from ..lib.orders import empty_address, empty_item, empty_order
 from ..models.amazon_order_import import from_json, order_amounts
+from ..models.res_partner import BUYER_UNIQUE
 from .common import AmazonCase
 
 DEMO_SKUS = [f"DEMO-SKU-{n:03d}" for n in range(1, 41)]
@@ -207,6 +208,33 @@ class TestOrderImportCore(OrderCase):
         self.assertEqual(len(orders), 2)
         self.assertEqual(len(orders.partner_id), 1)
         self.assertEqual(len(orders.partner_shipping_id), 1)
+
+    def test_one_contact_per_buyer_once_the_duplicates_are_merged(self):
+        """The buyer index (parallel imports cannot create a buyer twice) waits, with a
+        warning naming them, while a database has duplicate buyers."""
+        Partner = self.env["res.partner"]
+        email = "twice@marketplace.amazon.com"
+        self.env.cr.execute(SQL("DROP INDEX %s", SQL.identifier(BUYER_UNIQUE)))
+        twins = Partner.create([{"name": n, "amazon_buyer_email": email} for n in "AB"])
+        self.env.flush_all()
+        logger = "odoo.addons.amazon_integration.models.res_partner"
+        with self.assertLogs(logger, "WARNING") as logs:
+            self.assertFalse(Partner._amazon_buyer_index())
+        self.assertIn(f"ids {twins[0].id}, {twins[1].id}", logs.output[0])
+        twins[1].unlink()
+        self.assertTrue(Partner._amazon_buyer_index())
+        # archived or not, in no company or the same one: still that buyer
+        twins[0].active = False
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            Partner.create({"name": "C", "amazon_buyer_email": email})
+            self.env.flush_all()
+        # an archived buyer's next order goes to that contact
+        self.account._import_orders([order_dict("111-0000012-0000001", buyer_email=email)])
+        self.assertEqual(self.sale_orders().partner_id, twins[0])
 
     def test_seller_collected_tax_uses_the_odoo_taxes_of_the_address(self):
         """Issue 12.3, the other way: where the seller collects the tax (the marketplace's

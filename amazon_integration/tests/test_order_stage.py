@@ -172,6 +172,43 @@ class TestOrderStage(OrderCase):
         self.assertFalse(sale_orders.filtered("amazon_exception"), "never an order's fault")
         self.assertFalse(self.staged())
 
+    @mute_logger("odoo.addons.amazon_integration.models.amazon_order_stage", "odoo.sql_db")
+    def test_a_buyer_another_worker_just_created_undoes_the_batch_and_it_is_tried_again(self):
+        """Two lanes meet the same new buyer: the second one's snapshot misses the first
+        one's contact, its INSERT fails on the buyer index, and its batch is undone and tried
+        again, which finds the contact: one contact, the order imported."""
+        email = "twin-buyer@marketplace.amazon.com"
+        self.Stage._stage(self.account, [order_dict("111-0000099-0000001", buyer_email=email)])
+        theirs = self.env["res.partner"].create(
+            {"name": "Twin", "amazon_buyer_email": email, "company_id": self.env.company.id}
+        )
+        Partner = type(self.env["res.partner"])
+        real_search = Partner.search
+        misses = []
+
+        def search(model, domain, *args, **kwargs):
+            # the first lookup of the buyer runs in a snapshot taken before their commit
+            if not misses and any(term[0] == "amazon_buyer_email" for term in domain):
+                misses.append(domain)
+                return model.browse()
+            return real_search(model, domain, *args, **kwargs)
+
+        with (
+            patch.object(Partner, "search", search),
+            patch.object(amazon_order_stage.time, "sleep", lambda s: None),
+        ):
+            self.run_lanes()
+        self.assertEqual(len(misses), 1)
+        so = self.sale_orders()
+        self.assertEqual(len(so), 1)
+        self.assertEqual(so.partner_id, theirs)
+        self.assertFalse(so.amazon_exception, so.amazon_exception_message)
+        self.assertEqual(so.state, "sale")
+        self.assertEqual(
+            self.env["res.partner"].search_count([("amazon_buyer_email", "=", email)]), 1
+        )
+        self.assertFalse(self.staged())
+
     def test_a_quotation_left_by_a_crash_before_its_confirmation_is_confirmed_later(self):
         self.Stage._stage(self.account, self.dicts(3))
         # the worker imported (first transaction) and died before confirming
