@@ -368,9 +368,8 @@ class AmazonAccount(models.Model):
         the lanes up; this step's worker takes its own share after the reports
         (`_import_staged`). Returns how many are ``new`` (importable, not imported yet),
         ``known`` (imported before) and ``skipped`` (pending or canceled, not imported)."""
-        ids = [o["amazon_order_id"] for o in orders if o.get("amazon_order_id")]
-        known = self._imported_ids(ids)
-        self._stage_orders(orders, auto_commit)
+        known, news = self._report_news(orders)
+        self._stage_orders(news, auto_commit)
         tally = {"new": 0, "known": 0, "skipped": 0}
         for order in orders:
             if order.get("amazon_order_id") in known:
@@ -391,6 +390,8 @@ class AmazonAccount(models.Model):
         in a new one when a lane got in the way; after the last try ``StagingBusy`` leaves
         the report unused (its request stays ready: the next run stages it again)."""
         Stage = self.env["amazon.order.stage"]
+        if not orders:
+            return
         if not auto_commit:
             Stage._stage(self, orders)
             return
@@ -400,15 +401,49 @@ class AmazonAccount(models.Model):
         Stage._trigger_lanes()
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _imported_ids(self, amazon_order_ids):
-        return set(
-            self.env["sale.order"]
-            .with_context(active_test=False)
-            .search(
-                [("amazon_account_id", "=", self.id), ("amazon_order_id", "in", amazon_order_ids)]
-            )
-            .mapped("amazon_order_id")
+    def _report_news(self, orders):
+        """(the ids of the orders imported before, the orders that may change Odoo).
+
+        The report windows overlap, and the all-orders report lists an order again after
+        each change, so most of a report repeats what the import already has. Staged, each
+        of those would cost a worker an import that finds it unchanged. Left out: an
+        imported order that needs nothing more (confirmed, or cancelled) whose report row
+        is older news or the same news (the same last update and status). Kept: orders
+        not imported yet, orders staged (their row takes the change), newer news, and
+        orders waiting for completion (their import tries them again)."""
+        ids = [o["amazon_order_id"] for o in orders if o.get("amazon_order_id")]
+        if not ids:
+            return set(), list(orders)
+        SaleOrder = self.env["sale.order"]
+        SaleOrder.flush_model(
+            ["amazon_account_id", "amazon_order_id", "amazon_order_status", "amazon_last_update"]
         )
+        self.env.cr.execute(
+            """SELECT amazon_order_id, amazon_order_status, amazon_last_update,
+                      state = 'draft' AND (amazon_exception IS NOT NULL
+                                           OR amazon_order_status = ANY(%s))
+                 FROM sale_order
+                WHERE amazon_account_id = %s AND amazon_order_id = ANY(%s)""",
+            (list(PENDING), self.id, ids),
+        )
+        imported = {
+            oid: (status, update, waits) for oid, status, update, waits in self.env.cr.fetchall()
+        }
+        staged = self.env["amazon.order.stage"]._staged_ids(self, list(imported))
+
+        def is_news(order):
+            oid = order.get("amazon_order_id")
+            if oid not in imported or oid in staged:
+                return True
+            status, last_update, waits = imported[oid]
+            update = naive(order.get("last_update_date"))
+            if waits or not update or not last_update:
+                return True
+            return update > last_update or (
+                update == last_update and (order.get("status") or status) != status
+            )
+
+        return set(imported), [order for order in orders if is_news(order)]
 
     def _import_staged(self, auto_commit):
         """This worker's share of the staged orders of this account: a quarter of the cron
@@ -436,12 +471,13 @@ class AmazonAccount(models.Model):
         nor staged are left to the order report (it has their address)."""
         statuses = self._listing_statuses()
         listed = sum(1 for o in orders if not statuses or o.get("status") in statuses)
-        ids = [o["amazon_order_id"] for o in orders]
+        imported, news = self._report_news(orders)
         # the orders staged but not imported yet take the change too (merged into their row)
-        known = self._imported_ids(ids) | self.env["amazon.order.stage"]._staged_ids(self, ids)
+        ids = [o["amazon_order_id"] for o in news]
+        known = imported | self.env["amazon.order.stage"]._staged_ids(self, ids)
         updates = [
             {key: order.get(key) for key in ("amazon_order_id", "status", "last_update_date")}
-            for order in orders
+            for order in news
             if order["amazon_order_id"] in known
         ]
         self._stage_orders(updates, auto_commit)

@@ -143,6 +143,51 @@ class TestOrdersAtTheSeam(FakeCase):
         self.assertEqual((request.state, request.row_count), ("done", 1))
         self.assertIn("reports.download", self.fake.calls)
 
+    def test_reports_stage_only_what_may_change_an_imported_order(self):
+        """The report windows overlap and the all-orders report lists every order again
+        after each change: an imported order repeated as it is never costs a worker an
+        import again; news, new orders and orders still waiting are staged."""
+        Stage = self.env["amazon.order.stage"]
+        ids = [f"111-5000000-{n:07d}" for n in range(4)]
+        first = [self.order(oid) for oid in ids]
+        first[3]["items"][0]["seller_sku"] = "NOT-IN-ODOO"  # imported in exception
+        self.account._import_report_orders(first, auto_commit=False)
+        Stage._drain(self.account)
+        orders = {so.amazon_order_id: so for so in self.sale_orders()}
+        self.assertEqual(len(orders), 4)
+        self.assertTrue(orders[ids[3]].amazon_exception)
+
+        def staged():
+            return set(
+                Stage.search([("account_id", "=", self.account.id)]).mapped("amazon_order_id")
+            )
+
+        again = [self.order(oid) for oid in ids]  # the same update, the same status
+        older = first[1]["last_update_date"] - timedelta(minutes=5)
+        again[1].update(last_update_date=older, status="Canceled")  # older news
+        again[2].update(
+            last_update_date=first[2]["last_update_date"] + timedelta(minutes=1),
+            status="Canceled",
+        )
+        new = self.order("111-5000000-0000009")
+        tally = self.account._import_report_orders([*again, new], auto_commit=False)
+        self.assertEqual((tally["known"], tally["new"]), (4, 1))
+        self.assertEqual(staged(), {ids[2], ids[3], new["amazon_order_id"]})
+        Stage._drain(self.account)
+        self.assertEqual(orders[ids[2]].state, "cancel")
+        self.assertEqual(orders[ids[1]].amazon_order_status, "Unshipped")
+        # the all-orders report: the same rule, and orders neither imported nor staged
+        # are the order report's
+        self.account._import_report_updates(
+            [self.order(oid) for oid in ids[:2]] + [self.order("111-5000000-0000010")],
+            auto_commit=False,
+        )
+        self.assertFalse(staged())
+        changed = self.order(ids[0], status="Shipped")
+        changed["last_update_date"] += timedelta(minutes=1)
+        self.account._import_report_updates([changed], auto_commit=False)
+        self.assertEqual(staged(), {ids[0]})
+
     def test_a_manual_report_without_its_range_does_not_block_the_lane(self):
         self.account.order_import_mode = "report"
         stale = self.env["amazon.report.request"]._start(

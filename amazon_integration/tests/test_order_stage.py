@@ -150,27 +150,44 @@ class TestOrderStage(OrderCase):
         self.assertEqual(self.staged().attempts, 2)
 
     @mute_logger("odoo.addons.amazon_integration.models.amazon_order_stage")
-    def test_a_deadlock_between_workers_undoes_the_batch_alone_and_it_is_tried_again(self):
-        orders = self.dicts(40)
-        self.Stage._stage(self.account, orders)
+    def test_a_deadlock_between_workers_undoes_its_few_confirmations_alone(self):
+        """The confirmation goes ten orders a transaction: a deadlock or serialisation
+        failure undoes those ten, tried again; ten undone every time keep their quotations
+        for a later run, the others are confirmed."""
+        self.assertEqual(amazon_order_stage.CONFIRM_CHUNK, 10)
+        self.Stage._stage(self.account, self.dicts(40))
         Account = type(self.account)
         real_confirm = Account._confirm_orders
         calls = []
 
-        def confirm(account, pairs):
+        def confirm(account, pairs, fail_times):
             calls.append(len(pairs))
-            if len(calls) == 1:
+            if len(calls) <= fail_times:
                 raise deadlock()
             return real_confirm(account, pairs)
 
-        with patch.object(Account, "_confirm_orders", confirm):
+        with patch.object(Account, "_confirm_orders", lambda a, p: confirm(a, p, 1)):
             result = self.Stage._drain(self.account)
-        self.assertEqual(calls, [40, 40], "the confirmation was tried again")
+        self.assertEqual(calls, [10, 10, 10, 10, 10], "the first ten tried again, alone")
         self.assertEqual(result["created"], 40)
         sale_orders = self.sale_orders()
         self.assertEqual(len(sale_orders), 40)
+        self.assertEqual(set(sale_orders.mapped("state")), {"sale"})
         self.assertFalse(sale_orders.filtered("amazon_exception"), "never an order's fault")
         self.assertFalse(self.staged())
+
+        calls.clear()
+        self.Stage._stage(self.account, self.dicts(20, prefix="222-0000000"))
+        with (
+            patch.object(Account, "_confirm_orders", lambda a, p: confirm(a, p, 3)),
+            patch.object(amazon_order_stage.time, "sleep", lambda s: None),
+        ):
+            self.Stage._drain(self.account)
+        self.assertEqual(calls, [10, 10, 10, 10])
+        waiting = self.staged()
+        self.assertEqual(len(waiting), 10, "undone three times: left for a later run")
+        self.assertEqual(set(waiting.sale_order_id.mapped("state")), {"draft"})
+        self.assertEqual(len(self.sale_orders().filtered(lambda so: so.state == "sale")), 50)
 
     @mute_logger("odoo.addons.amazon_integration.models.amazon_order_stage", "odoo.sql_db")
     def test_a_buyer_another_worker_just_created_undoes_the_batch_and_it_is_tried_again(self):
