@@ -368,7 +368,7 @@ class AmazonAccount(models.Model):
         the lanes up; this step's worker takes its own share after the reports
         (`_import_staged`). Returns how many are ``new`` (importable, not imported yet),
         ``known`` (imported before) and ``skipped`` (pending or canceled, not imported)."""
-        known, news = self._report_news(orders)
+        known, _staged, news = self._report_news(orders)
         self._stage_orders(news, auto_commit)
         tally = {"new": 0, "known": 0, "skipped": 0}
         for order in orders:
@@ -402,7 +402,8 @@ class AmazonAccount(models.Model):
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _report_news(self, orders):
-        """(the ids of the orders imported before, the orders that may change Odoo).
+        """(the ids of the orders imported before, the ids of those waiting in the stage,
+        the orders that may change Odoo).
 
         The report windows overlap, and the all-orders report lists an order again after
         each change, so most of a report repeats what the import already has. Staged, each
@@ -413,7 +414,7 @@ class AmazonAccount(models.Model):
         orders waiting for completion (their import tries them again)."""
         ids = [o["amazon_order_id"] for o in orders if o.get("amazon_order_id")]
         if not ids:
-            return set(), list(orders)
+            return set(), set(), list(orders)
         SaleOrder = self.env["sale.order"]
         SaleOrder.flush_model(
             ["amazon_account_id", "amazon_order_id", "amazon_order_status", "amazon_last_update"]
@@ -429,7 +430,7 @@ class AmazonAccount(models.Model):
         imported = {
             oid: (status, update, waits) for oid, status, update, waits in self.env.cr.fetchall()
         }
-        staged = self.env["amazon.order.stage"]._staged_ids(self, list(imported))
+        staged = self.env["amazon.order.stage"]._staged_ids(self, ids)
 
         def is_news(order):
             oid = order.get("amazon_order_id")
@@ -443,7 +444,7 @@ class AmazonAccount(models.Model):
                 update == last_update and (order.get("status") or status) != status
             )
 
-        return set(imported), [order for order in orders if is_news(order)]
+        return set(imported), staged, [order for order in orders if is_news(order)]
 
     def _import_staged(self, auto_commit):
         """This worker's share of the staged orders of this account: a quarter of the cron
@@ -471,10 +472,9 @@ class AmazonAccount(models.Model):
         nor staged are left to the order report (it has their address)."""
         statuses = self._listing_statuses()
         listed = sum(1 for o in orders if not statuses or o.get("status") in statuses)
-        imported, news = self._report_news(orders)
+        imported, staged, news = self._report_news(orders)
         # the orders staged but not imported yet take the change too (merged into their row)
-        ids = [o["amazon_order_id"] for o in news]
-        known = imported | self.env["amazon.order.stage"]._staged_ids(self, ids)
+        known = imported | staged
         updates = [
             {key: order.get(key) for key in ("amazon_order_id", "status", "last_update_date")}
             for order in news
