@@ -53,14 +53,14 @@ from ..lib.order_values import (
     tax_rounding,
     to_json,
 )
-from .res_partner import BUYER_UNIQUE
+from .res_partner import BUYER_UNIQUE, DELIVERY_UNIQUE
 
 _logger = logging.getLogger(__name__)
 
 
 class BuyerCreatedElsewhere(Exception):
-    """Another worker created this order's buyer since this transaction began: only a new
-    transaction sees that contact (REPEATABLE READ)."""
+    """Another worker created this order's buyer, or its delivery address, since this
+    transaction began: only a new transaction sees that contact (REPEATABLE READ)."""
 
 
 #: what parallel workers can cause each other (they reserve the same products, they meet
@@ -126,7 +126,7 @@ class AmazonAccount(models.Model):
                 with account.env.cr.savepoint():
                     outcome = account._import_one(order, existing.get(oid), cache)
             except psycopg2.errors.UniqueViolation as error:
-                if error.diag.constraint_name == BUYER_UNIQUE:
+                if error.diag.constraint_name in (BUYER_UNIQUE, DELIVERY_UNIQUE):
                     raise BuyerCreatedElsewhere(oid) from error
                 if error.diag.constraint_name != "sale_order_amazon_order_unique":
                     raise

@@ -10,6 +10,7 @@ from ..lib.order_values import (
     plan_lines,
 )
 from .amazon_account_orders import SERVICE_KINDS
+from .res_partner import DELIVERY_ADDRESS
 
 
 class AmazonAccount(models.Model):
@@ -190,21 +191,24 @@ class AmazonAccount(models.Model):
         values = self._address_values(address, cache)
         if not values["country_id"]:
             raise ValueError(_("Unknown country code %s", address.get("country_code")))
+        values = dict(values, name=values["name"] or partner.name)
         domain = [("parent_id", "=", partner.id), ("type", "=", "delivery")]
-        for key in ("name", "street", "street2", "city", "zip", "country_id"):
+        for key in DELIVERY_ADDRESS:
             domain.append((key, "=", values[key]))
         Partner = self.env["res.partner"].sudo()
-        delivery = Partner.search(domain, limit=1)
+        # archived ones too: the index allows one per buyer and address
+        delivery = Partner.with_context(active_test=False).search(domain, limit=1)
         if not delivery:
             delivery = Partner.create(
                 dict(
                     values,
-                    name=values["name"] or partner.name,
                     parent_id=partner.id,
                     type="delivery",
+                    # the buyer's: the index then keeps parallel imports to one contact
+                    amazon_buyer_email=partner.amazon_buyer_email,
                 )
             )
-        return delivery
+        return delivery.with_env(Partner.env)
 
     def _service_product(self, kind, cache):
         """The service product of an Amazon charge: the account's, else the company's

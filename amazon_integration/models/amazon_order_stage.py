@@ -39,7 +39,7 @@ from odoo.tools import SQL, config
 
 from ..lib.order_values import from_json, naive, to_json
 from .amazon_catalog import in_test_mode
-from .amazon_order_import import TRANSIENT_DB_ERRORS
+from .amazon_order_import import TRANSIENT_DB_ERRORS, BuyerCreatedElsewhere
 
 _logger = logging.getLogger(__name__)
 
@@ -294,18 +294,32 @@ class AmazonOrderStage(models.Model):
     def _attempt(self, work, auto_commit):
         """``work()`` in a savepoint; a deadlock or serialisation failure (another worker)
         undoes it and it runs again in a new transaction, up to TRANSIENT_TRIES times.
-        Returns its result, None after the last try."""
+        Returns its result, None after the last try.
+
+        Workers in each other's way are no news (INFO). A buyer that another worker created
+        and that a new transaction still does not find is: the contact exists where the
+        import does not look, and the order would wait for ever (WARNING)."""
+        error = None
         for _try in range(TRANSIENT_TRIES):
             try:
                 with self.env.cr.savepoint():
                     return work()
-            except TRANSIENT_DB_ERRORS as error:
+            except TRANSIENT_DB_ERRORS as undone:
+                error = undone
                 _logger.info("Amazon order import: batch undone (%s), tried again", error)
                 if auto_commit:
                     # REPEATABLE READ: only a new transaction sees what the other committed
                     self.env.cr.rollback()
                 self.env.invalidate_all()
                 time.sleep(random.uniform(0.05, 0.5))  # jitter, not security
+        if isinstance(error, BuyerCreatedElsewhere):
+            _logger.warning(
+                "Amazon order import: the buyer of order %s has a contact the import cannot"
+                " find (%d tries); its batch waits for the next run. Check that contact's"
+                " company and archive state.",
+                error,
+                TRANSIENT_TRIES,
+            )
         return None
 
     @contextmanager

@@ -14,7 +14,7 @@ from odoo.tools import SQL, mute_logger
 
 from ..lib.orders import empty_address, empty_item, empty_order
 from ..models.amazon_order_import import from_json, order_amounts
-from ..models.res_partner import BUYER_UNIQUE
+from ..models.res_partner import BUYER_UNIQUE, DELIVERY_UNIQUE
 from .common import AmazonCase
 
 DEMO_SKUS = [f"DEMO-SKU-{n:03d}" for n in range(1, 41)]
@@ -235,6 +235,46 @@ class TestOrderImportCore(OrderCase):
         # an archived buyer's next order goes to that contact
         self.account._import_orders([order_dict("111-0000012-0000001", buyer_email=email)])
         self.assertEqual(self.sale_orders().partner_id, twins[0])
+
+    def test_one_delivery_contact_per_buyer_and_address(self):
+        """The delivery index: a buyer's address is one contact (archived or not); a
+        database that has the same address twice keeps it, with a warning, until merged."""
+        email = "one-address@marketplace.amazon.com"
+        self.account._import_orders([order_dict("111-0000013-0000001", buyer_email=email)])
+        delivery = self.sale_orders().partner_shipping_id
+        self.assertEqual(delivery.amazon_buyer_email, email)
+        self.assertEqual(delivery.type, "delivery")
+        Partner = self.env["res.partner"]
+        twin = {
+            name: delivery[name].id if name == "country_id" else delivery[name]
+            for name in ("name", "street", "street2", "city", "zip", "country_id")
+        }
+        twin.update(parent_id=delivery.parent_id.id, type="delivery", amazon_buyer_email=email)
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            Partner.create(twin)
+            self.env.flush_all()
+        # another address of the same buyer is another contact
+        Partner.create(dict(twin, street="2 Main St"))
+        self.env.flush_all()
+        # an archived address is used again, not created twice
+        delivery.active = False
+        self.account._import_orders([order_dict("111-0000013-0000002", buyer_email=email)])
+        second = self.sale_orders().filtered(lambda so: so.amazon_order_id.endswith("0000002"))
+        self.assertEqual(second.partner_shipping_id, delivery)
+        # a database with the same address twice: a warning, no index, until merged
+        self.env.cr.execute(SQL("DROP INDEX %s", SQL.identifier(DELIVERY_UNIQUE)))
+        copy = Partner.create(twin)
+        self.env.flush_all()
+        logger = "odoo.addons.amazon_integration.models.res_partner"
+        with self.assertLogs(logger, "WARNING") as logs:
+            self.assertFalse(Partner._amazon_delivery_index())
+        self.assertIn(f"ids {delivery.id}, {copy.id}", logs.output[0])
+        copy.unlink()
+        self.assertTrue(Partner._amazon_delivery_index())
 
     def test_seller_collected_tax_uses_the_odoo_taxes_of_the_address(self):
         """Issue 12.3, the other way: where the seller collects the tax (the marketplace's
