@@ -26,7 +26,8 @@ def _json_value(field, value, record):
 
 
 def changed_values(records, vals):
-    """``{record id: {field: new value}}`` for the watched fields in ``vals``."""
+    """``{record id: {field: new value}}`` for the watched fields in ``vals`` (records
+    without an x2many among them share one dict: the capture buffer copies what it keeps)."""
     watched = [
         records._fields[name]
         for name in vals
@@ -39,6 +40,8 @@ def changed_values(records, vals):
         return {}
     per_record = [f for f in watched if f.type in ("one2many", "many2many")]
     common = {f.name: _json_value(f, vals[f.name], None) for f in watched if f not in per_record}
+    if not per_record:
+        return dict.fromkeys(records._ids, common)
     result = {}
     for record in records:
         values = dict(common)

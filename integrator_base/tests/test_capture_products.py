@@ -74,6 +74,22 @@ class TestCaptureProducts(IntegratorCase):
         self.assertEqual(len(rows), 300)
         self.assertEqual(set(rows.mapped("product_id").ids), set(products.ids))
 
+    def test_template_and_variant_fields_in_one_bulk_write_are_one_row_each(self):
+        """A bulk write of a template field and a variant field: one row per variant with
+        both values (the variants share one values dict until the buffer copies it)."""
+        products = self.env["product.product"].create(
+            [{"name": f"Many {i}", "type": "consu"} for i in range(40)]
+        )
+        self.flush_capture()
+        products.write({"list_price": 4.5, "weight": 2.0})
+        products[:2].write({"weight": 3.0})
+        self.flush_capture()
+        rows = self.product_rows(products, "write")
+        self.assertEqual(len(rows), 40)
+        values = {r.product_id.id: r.operation_data["values"] for r in rows}
+        self.assertEqual(values[products[0].id], {"list_price": 4.5, "weight": 3.0})
+        self.assertEqual(values[products[2].id], {"list_price": 4.5, "weight": 2.0})
+
     def test_a_one_product_transaction_costs_one_round_trip(self):
         product = self.create_product()
         self.flush_capture()
@@ -196,11 +212,19 @@ class TestCaptureProducts(IntegratorCase):
         self.flush_capture()
         self.assertEqual(len(self.product_rows(variants, "write")), 2)
 
+        # a template field written on one variant: every variant of the template changed
+        variants[0].list_price = 21.0
+        self.flush_capture()
+        rows = self.product_rows(variants, "write")
+        self.assertEqual(len(rows), 4)
+        self.assertEqual([r.operation_data["values"] for r in rows[2:]], [{"list_price": 21.0}] * 2)
+        self.assertEqual(rows[2:].product_id, variants)
+
         # a variant field: a row for that variant only
         variants[0].default_code = "SHIRT-S"
         self.flush_capture()
         rows = self.product_rows(variants, "write")
-        self.assertEqual(len(rows), 3)
+        self.assertEqual(len(rows), 5)
         self.assertEqual(rows[-1].product_id, variants[0])
         self.assertEqual(rows[-1].operation_data["values"], {"default_code": "SHIRT-S"})
 
