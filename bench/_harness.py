@@ -552,6 +552,19 @@ class QuotaWaits(logging.Handler):
             self.counts[operation] = self.counts.get(operation, 0) + 1
 
 
+def ready_deliveries(env, account_id, order=None, limit=None):
+    """The deliveries of account ``account_id``'s imported orders that are ready to go."""
+    return env["stock.picking"].search(
+        [
+            ("sale_id.amazon_account_id", "=", account_id),
+            ("picking_type_code", "=", "outgoing"),
+            ("state", "=", "assigned"),
+        ],
+        order=order,
+        limit=limit,
+    )
+
+
 class SandboxRun:
     """The driver of a benchmark against the sandbox: the sandbox subprocess (``args.scale``,
     ``args.seed``, buyers pay within a sandbox minute) with a fresh seller, the registry, and
@@ -660,15 +673,7 @@ class SandboxRun:
 
     def ready_deliveries(self, env, order=None, limit=None):
         """The deliveries of the account's imported orders that are ready to go."""
-        return env["stock.picking"].search(
-            [
-                ("sale_id.amazon_account_id", "=", self.account_id),
-                ("picking_type_code", "=", "outgoing"),
-                ("state", "=", "assigned"),
-            ],
-            order=order,
-            limit=limit,
-        )
+        return ready_deliveries(env, self.account_id, order, limit)
 
     def last_sync(self, cr):
         cr.execute("SELECT last_sync_at FROM amazon_account WHERE id = %s", (self.account_id,))

@@ -24,7 +24,9 @@ The databases alternate in every repetition (the first one alternates too); a sm
 warm-up runs first. Reported: the median of ``--repeat`` runs per database, the ratio
 with/without (the P1 figure, goal <= 1.05), and the product_integration rows each operation
 created (proof of capture); as cross-checks on a busy machine, the median of the ratios of
-each back-to-back pair, and the ratio of the Odoo process's CPU time (PostgreSQL excluded).
+each back-to-back pair, the ratio of the Odoo process's CPU time (PostgreSQL excluded), and
+the ratio of the CPU time of the Odoo process and its PostgreSQL backend together (read from
+``/proc``: a server on this machine; the work done, whatever else the machine is doing).
 ``--profile`` adds a cProfile of every operation in both databases: the addon's functions
 by cumulative time and the functions whose own time grows most with the addon.
 
@@ -37,9 +39,11 @@ set-up around the measure is bench/_harness.py's.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import _harness
 
@@ -134,21 +138,37 @@ def _operation(name, env, ids, single, rep):
         raise ValueError(name)
 
 
+def _backend_cpu(pid):
+    """CPU seconds the PostgreSQL backend ``pid`` has used, or None where this process
+    cannot read it (a server on another machine, another user's process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _timed(registry, name, ids, single, rep, tracking, profiler=None):
-    """(wall seconds, CPU seconds of this process) of one operation, commit(s) included."""
+    """(wall seconds, CPU seconds of this process, CPU seconds of this process and of its
+    PostgreSQL backend or None) of one operation, commit(s) included."""
     import gc
 
     with registry.cursor() as cr:
         env = _admin_env(cr, tracking)
+        cr.execute("SELECT pg_backend_pid()")
+        backend = cr.fetchone()[0]
         gc.collect()
         if profiler:
             profiler.enable()
+        pg_started = _backend_cpu(backend)
         started, cpu_started = time.perf_counter(), time.process_time()
         _operation(name, env, ids, single, rep)
-        elapsed = time.perf_counter() - started, time.process_time() - cpu_started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        pg_ended = _backend_cpu(backend)
         if profiler:
             profiler.disable()
-    return elapsed
+    both = cpu + pg_ended - pg_started if None not in (pg_started, pg_ended) else None
+    return wall, cpu, both
 
 
 def _profile_report(stats_by_db, top=15):
@@ -205,19 +225,23 @@ def _measure(args, registry):
         _log(f"warm-up done in {db}")
     times = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
     cpu = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
+    cpu_pg = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
     rows = {name: [] for name, _label in OPERATIONS}
     for rep in range(args.repeat):
         order = ("without", "with") if rep % 2 == 0 else ("with", "without")
         for name, _label in OPERATIONS:
             for db in order:
                 before = _integration_rows(registries[db]) if db == "with" else None
-                wall, cpu_time = _timed(registries[db], name, ids, args.single, rep, args.tracking)
+                wall, cpu_time, both = _timed(
+                    registries[db], name, ids, args.single, rep, args.tracking
+                )
                 times[name][db].append(wall)
                 cpu[name][db].append(cpu_time)
+                cpu_pg[name][db].append(both)
                 if db == "with":
                     rows[name].append(_integration_rows(registries[db]) - before)
         _log(f"repetition {rep + 1}/{args.repeat} done")
-    result = {"times": times, "cpu": cpu, "rows": rows, "profile": {}}
+    result = {"times": times, "cpu": cpu, "cpu_pg": cpu_pg, "rows": rows, "profile": {}}
     if args.profile:
         import cProfile
         import pstats
@@ -252,7 +276,7 @@ def _print_results(result, args):
     print(f"\nP1: capture overhead, {args.products} products, median of {args.repeat} runs")
     print(
         f"{'operation'.ljust(width)}  {'without s':>9}  {'with s':>8}  {'ratio':>6}"
-        f"  {'paired':>6}  {'cpu':>6}  rows created"
+        f"  {'paired':>6}  {'cpu':>6}  {'cpu+pg':>6}  rows created"
     )
     worst = 0.0
     for name, label in OPERATIONS:
@@ -263,21 +287,35 @@ def _print_results(result, args):
         pairs = zip(runs["with"], runs["without"], strict=True)
         paired = statistics.median([w / wo for w, wo in pairs])
         cpu_ratio = statistics.median(cpu["with"]) / statistics.median(cpu["without"])
+        both = result["cpu_pg"][name]
+        known = None not in both["with"] + both["without"]
+        both_ratio = (
+            f"{statistics.median(both['with']) / statistics.median(both['without']):6.3f}"
+            if known
+            else f"{'n/a':>6}"
+        )
         worst = max(worst, ratio)
         rows = "/".join(str(n) for n in result["rows"][name])
         print(
             f"{label.format(single=args.single).ljust(width)}  {without:9.3f}  {with_:8.3f}"
-            f"  {ratio:6.3f}  {paired:6.3f}  {cpu_ratio:6.3f}  {rows}"
+            f"  {ratio:6.3f}  {paired:6.3f}  {cpu_ratio:6.3f}  {both_ratio}  {rows}"
         )
     print(
         "ratio: median with / median without (the P1 figure); paired: median of the per-"
         "repetition ratios\n(each pair runs back to back); cpu: the same as ratio on the Odoo "
-        "process's CPU time\n(PostgreSQL's work excluded), both less sensitive to a busy machine."
+        "process's CPU time\n(PostgreSQL's work excluded); cpu+pg: on the CPU time of the Odoo "
+        "process and its\nPostgreSQL backend (n/a when the server's processes cannot be read): "
+        "the work done,\nwhatever else the machine is doing."
     )
     print("every run, wall seconds in order:")
     for name, _label in OPERATIONS:
         runs = result["times"][name]
         print(f"  {name}: without {_rounded(runs['without'])}, with {_rounded(runs['with'])}")
+    print("every run, CPU seconds of Odoo and its PostgreSQL backend, in order:")
+    for name, _label in OPERATIONS:
+        runs = result["cpu_pg"][name]
+        if None not in runs["with"] + runs["without"]:
+            print(f"  {name}: without {_rounded(runs['without'])}, with {_rounded(runs['with'])}")
     for name, lines in result["profile"].items():
         print(f"\nprofile of {name}:")
         print("\n".join(lines))

@@ -101,15 +101,7 @@ class Warehouse:
         """None when a lane undid the batch."""
         with self.registry.cursor() as cr:
             env = _harness.odoo_env(cr, tracking_disable=True, mail_create_nolog=True)
-            pickings = env["stock.picking"].search(
-                [
-                    ("sale_id.amazon_account_id", "=", self.account_id),
-                    ("picking_type_code", "=", "outgoing"),
-                    ("state", "=", "assigned"),
-                ],
-                order="id",
-                limit=self.size,
-            )
+            pickings = _harness.ready_deliveries(env, self.account_id, "id", self.size)
             if not pickings:
                 return 0
             try:
