@@ -129,6 +129,12 @@ def ensure_odoo_venv(odoo: OdooInfo) -> Path:
     A virtualenv made from $ODOO_PYTHON with --system-site-packages, plus a .pth file listing
     that interpreter's sys.path, so that it also works when Odoo lives in another virtualenv.
     """
+    # absolute(), not resolve(): a venv's interpreter is a link out of the venv
+    if Path(odoo.python).absolute().is_relative_to(ODOO_VENV.absolute()):
+        raise SystemExit(
+            f"ODOO_PYTHON={odoo.python} is inside {ODOO_VENV.name}, which this command makes "
+            "from the Python that has Odoo: set ODOO_PYTHON to that Python"
+        )
     marker = ODOO_VENV / ".odoo-python"
     if marker.exists() and marker.read_text() != odoo.python:
         shutil.rmtree(ODOO_VENV)
