@@ -54,8 +54,9 @@ class ResPartner(models.Model):
         import finds it by, ``DELIVERY_ADDRESS``), archived ones included: two workers
         importing two orders a buyer sent to one new address create it once, as for the
         buyer. True when the index exists."""
-        # immutable, as an index expression must be (a ROW's text is only stable); the
-        # import writes no empty strings, so NULL and '' need not differ
+        # immutable, as an index expression must be (a ROW's text is only stable); NULL
+        # and '' alike, as the import's search (``= False`` takes both): whatever the index
+        # calls the same contact, the search finds, so no order waits on it for ever
         address = SQL(" || chr(31) || ").join(
             SQL("COALESCE(%s::text, '')", SQL.identifier(name)) for name in DELIVERY_ADDRESS
         )

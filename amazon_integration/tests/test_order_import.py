@@ -260,6 +260,14 @@ class TestOrderImportCore(OrderCase):
         # another address of the same buyer is another contact
         Partner.create(dict(twin, street="2 Main St"))
         self.env.flush_all()
+        # an empty street2 is no street2 to the search ('= False'), and to the index too
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            Partner.create(dict(twin, street2=""))
+            self.env.flush_all()
         # an archived address is used again, not created twice
         delivery.active = False
         self.account._import_orders([order_dict("111-0000013-0000002", buyer_email=email)])
