@@ -1,7 +1,7 @@
 {
     "name": "Integrator Base",
     "summary": "Capture product, stock and order events for site connectors",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Integrations",
     "license": "LGPL-3",
     "author": "Odoo Amazon Connector contributors",

@@ -22,6 +22,7 @@ class OrderIntegration(models.Model):
     _name = "order.integration"
     _inherit = ["integration.event.mixin"]
     _description = "Order Integration"
+    _log_access = False  # who and when: user_id, operation_timestamp (see the mixin)
 
     sale_order_id = fields.Many2one(
         "sale.order", string="Sale Order", index=True, ondelete="set null", readonly=True

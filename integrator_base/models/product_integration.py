@@ -22,6 +22,7 @@ class ProductIntegration(models.Model):
     _name = "product.integration"
     _inherit = ["integration.event.mixin"]
     _description = "Product Integration"
+    _log_access = False  # who and when: user_id, operation_timestamp (see the mixin)
 
     product_id = fields.Many2one(
         "product.product", string="Product", index=True, ondelete="set null", readonly=True
@@ -243,10 +244,6 @@ class ProductIntegration(models.Model):
         "site_id",
         "site_name",
         "user_id",
-        "create_uid",
-        "create_date",
-        "write_uid",
-        "write_date",
     )
 
     @api.model
@@ -290,7 +287,7 @@ class ProductIntegration(models.Model):
             INSERT INTO product_integration (%s)
             SELECT 'product.product', r.res_id, r.product_id, r.product_tmpl_id, r.default_code,
                    r.barcode, r.company_id, r.record_operation, r.operation_data,
-                   %s, %s, %s, %s, %s, %s, %s, %s, %s %s
+                   %s, %s, %s, %s, %s %s
               FROM (%s) AS r
             """,
             SQL(", ").join(SQL.identifier(name) for name in (*self._INSERTED_COLUMNS, *defaults)),
@@ -299,10 +296,6 @@ class ProductIntegration(models.Model):
             site.id if site else None,
             site.code if site else None,
             uid,
-            uid,
-            now,
-            uid,
-            now,
             SQL("").join(SQL(", %s", value) for value in defaults.values()),
             source,
         )

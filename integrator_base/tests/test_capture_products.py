@@ -170,6 +170,34 @@ class TestCaptureProducts(IntegratorCase):
             [op for op, *_rest in made["function"]], ["create", "create", "write", "write", "stock"]
         )
 
+    def test_a_row_says_who_and_when_without_the_access_columns(self):
+        """The tables keep no create/write columns: each one would be a foreign key to
+        res_users checked for every captured row, to repeat user_id."""
+        user = self.env["res.users"].create(
+            {
+                "name": "Catalog Clerk",
+                "login": "catalog-clerk",
+                "groups_id": [(6, 0, self.env.ref("base.group_system").ids)],
+            }
+        )
+        product = self.create_product()
+        self.flush_capture()
+        product.with_user(user).write({"list_price": 7.0})
+        self.flush_capture()
+        row = self.product_rows(product, "write")
+        self.assertEqual(row.user_id, user)
+        self.assertEqual(row.operation_timestamp, self.env.cr.now())  # the transaction's
+        for model in ("product.integration", "order.integration"):
+            table = self.env[model]._table
+            self.env.cr.execute(
+                "SELECT array_agg(column_name::text ORDER BY column_name::text)"
+                " FROM information_schema.columns WHERE table_name = %s"
+                " AND column_name IN ('create_uid', 'create_date', 'write_uid', 'write_date')",
+                [table],
+            )
+            self.assertIsNone(self.env.cr.fetchone()[0], table)
+            self.assertNotIn("create_uid", self.env[model]._fields)
+
     def test_unwatched_fields_are_not_captured(self):
         product = self.create_product()
         self.flush_capture()
