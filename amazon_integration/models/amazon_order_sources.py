@@ -396,7 +396,7 @@ class AmazonAccount(models.Model):
             Stage._stage(self, orders)
             return
         self.env.cr.commit()  # pylint: disable=invalid-commit
-        if Stage._attempt(lambda: Stage._stage(self, orders), auto_commit) is None:
+        if Stage._attempt(lambda: Stage._stage(self, orders), auto_commit)[0] is None:
             raise StagingBusy(_("the import workers kept changing the same staged orders"))
         Stage._trigger_lanes()
         self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -248,8 +248,12 @@ class AmazonOrderStage(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
         while not (deadline and tally["orders"] and time.monotonic() >= deadline):
             started = time.monotonic()
-            done = self._attempt(lambda: self._import_batch(account, size), auto_commit)
+            done, error = self._attempt(lambda: self._import_batch(account, size), auto_commit)
             if done is None:
+                if isinstance(error, BuyerCreatedElsewhere) and self._set_aside(
+                    error, errors, auto_commit
+                ):
+                    continue  # the rest of its batch goes on without it
                 break  # undone again and again: the next run tries
             claimed, counts, failures, to_confirm = done
             if not claimed:
@@ -269,10 +273,10 @@ class AmazonOrderStage(models.Model):
                         chunk = to_confirm[start : start + CONFIRM_CHUNK]
                         # undone again and again: the rows keep their quotations, and a
                         # worker confirms them later (_claim)
-                        left += (
-                            self._attempt(lambda ids=chunk: self._confirm_rows(ids), auto_commit)
-                            or 0
+                        still, _error = self._attempt(
+                            lambda ids=chunk: self._confirm_rows(ids), auto_commit
                         )
+                        left += still or 0
                         if auto_commit:
                             self.env.cr.commit()  # pylint: disable=invalid-commit
                 _logger.debug(
@@ -294,16 +298,14 @@ class AmazonOrderStage(models.Model):
     def _attempt(self, work, auto_commit):
         """``work()`` in a savepoint; a deadlock or serialisation failure (another worker)
         undoes it and it runs again in a new transaction, up to TRANSIENT_TRIES times.
-        Returns its result, None after the last try.
+        Returns (its result, None), or (None, the last error) after the last try.
 
-        Workers in each other's way are no news (INFO). A buyer that another worker created
-        and that a new transaction still does not find is: the contact exists where the
-        import does not look, and the order would wait for ever (WARNING)."""
+        Workers in each other's way are no news (INFO)."""
         error = None
         for _try in range(TRANSIENT_TRIES):
             try:
                 with self.env.cr.savepoint():
-                    return work()
+                    return work(), None
             except TRANSIENT_DB_ERRORS as undone:
                 error = undone
                 _logger.info("Amazon order import: batch undone (%s), tried again", error)
@@ -312,15 +314,39 @@ class AmazonOrderStage(models.Model):
                     self.env.cr.rollback()
                 self.env.invalidate_all()
                 time.sleep(random.uniform(0.05, 0.5))  # jitter, not security
-        if isinstance(error, BuyerCreatedElsewhere):
-            _logger.warning(
-                "Amazon order import: the buyer of order %s has a contact the import cannot"
-                " find (%d tries); its batch waits for the next run. Check that contact's"
-                " company and archive state.",
-                error,
-                TRANSIENT_TRIES,
-            )
-        return None
+        return None, error
+
+    @api.model
+    def _set_aside(self, error, errors, auto_commit):
+        """A buyer (or delivery address) that another worker created and that a new
+        transaction still does not find is no race: the contact exists where the import
+        does not look. Its order would undo its whole batch at every run, so it waits on
+        its own instead, as a failed order (kept, tried again later, the account told once);
+        the others go on. Returns whether a row was set aside."""
+        oid = str(error)
+        rows = self.search([("amazon_order_id", "=", oid), ("sale_order_id", "=", False)])
+        if not rows:
+            return False
+        _logger.warning(
+            "Amazon order import: the buyer of order %s has a contact the import cannot find"
+            " (%d tries); the order waits on its own, the rest of its batch goes on. Check"
+            " that contact's company and archive state.",
+            oid,
+            TRANSIENT_TRIES,
+        )
+        text = _(
+            "Order %s: its buyer or delivery address is a contact the import can neither find"
+            " nor create again (another company's contact, or one it cannot see). Check that"
+            " contact, then use Import Now.",
+            oid,
+        )
+        for row in rows:
+            if not row.attempts:
+                errors[row.account_id].append(text)
+            row._failed(text)
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return True
 
     @contextmanager
     def _confirm_lock(self, auto_commit):

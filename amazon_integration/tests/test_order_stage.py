@@ -251,24 +251,41 @@ class TestOrderStage(OrderCase):
         self.assertFalse(self.staged())
 
     @mute_logger("odoo.sql_db")
-    def test_a_buyer_the_import_never_finds_leaves_the_order_staged_with_a_warning(self):
+    def test_a_buyer_the_import_never_finds_waits_alone_and_its_batch_goes_on(self):
         """The buyer index refuses the contact and every new transaction's search still
-        misses the one that exists: after the last try the order stays staged (nothing
-        half-written) and the log says so at WARNING, not as a retry line among many."""
+        misses the one that exists: after the last try that order waits on its own, as a
+        failed order (nothing half-written, the account told, a WARNING in the log), and
+        the other orders of its batch are imported instead of waiting with it for ever."""
         email = "hidden-buyer@marketplace.amazon.com"
-        self.Stage._stage(self.account, [order_dict("111-0000099-0000002", buyer_email=email)])
+        hidden = "111-0000099-0000002"
+        self.Stage._stage(
+            self.account, [order_dict(hidden, buyer_email=email), *self.dicts(3, "111-0000098")]
+        )
         self.env["res.partner"].create(
             {"name": "Hidden", "amazon_buyer_email": email, "company_id": self.env.company.id}
         )
+        messages = self.account.message_ids
+        before = fields.Datetime.now()
         with self.assertLogs("odoo.addons.amazon_integration.models.amazon_order_stage") as logs:
             self.run_lanes_missing(
-                lambda d: any(t[0] == "amazon_buyer_email" for t in d), times=None
+                lambda d: any(t[0] == "amazon_buyer_email" and t[2] == email for t in d),
+                times=None,
             )
         warnings = [r.getMessage() for r in logs.records if r.levelname == "WARNING"]
         self.assertEqual(len(warnings), 1, logs.output)
-        self.assertIn("111-0000099-0000002", warnings[0])
-        self.assertFalse(self.sale_orders())
-        self.assertEqual(len(self.staged()), 1)
+        self.assertIn(hidden, warnings[0])
+        self.assertEqual(len(self.sale_orders()), 3, "the rest of the batch is imported")
+        self.assertNotIn(hidden, self.sale_orders().mapped("amazon_order_id"))
+        row = self.staged()
+        self.assertEqual(row.amazon_order_id, hidden)
+        self.assertEqual(row.attempts, 1)
+        self.assertIn(hidden, row.error)
+        self.assertGreater(row.not_before, before, "tried again later, not at every run")
+        digests = (self.account.message_ids - messages).filtered(
+            lambda m: m.subject == "Amazon errors"
+        )
+        self.assertEqual(len(digests), 1)
+        self.assertIn(hidden, digests.body)
         self.assertEqual(
             self.env["res.partner"].search_count([("amazon_buyer_email", "=", email)]), 1
         )
