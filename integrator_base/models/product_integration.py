@@ -7,6 +7,12 @@ from odoo.tools import SQL
 #: the capture function's name, before the digest of its body
 CAPTURE_FUNCTION = "integrator_capture_products"
 CAPTURE_SIGNATURE = SQL("(p_operation varchar, p_ids int[], p_values jsonb, p_uid int)")
+#: PL/pgSQL keeps a statement's plan per connection, but for the first calls, and for as long
+#: as a plan made for the call's values looks cheaper (the operation folded in: it always
+#: does here), it plans the INSERT again at every call: 0.19 ms of a one-product
+#: transaction's 0.3 ms capture. The generic plan is made once; on 10,000 products it is
+#: 5 % slower than a plan made for them (187 ms against 177 ms).
+CAPTURE_OPTIONS = "SET plan_cache_mode = force_generic_plan"
 
 PRODUCT_OPERATIONS = [
     ("create", "Create"),
@@ -158,7 +164,8 @@ class ProductIntegration(models.Model):
         source = self._live_product_source(SQL("p_operation"), SQL("p_ids"), SQL("p_values"))
         insert = self._insert_select_sql(source, uid=SQL("p_uid"))
         body = self.env.cr.mogrify(insert).decode()
-        digest = hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()[:12]
+        definition = f"{CAPTURE_OPTIONS}\n{body}"
+        digest = hashlib.sha1(definition.encode(), usedforsecurity=False).hexdigest()[:12]
         return f"{CAPTURE_FUNCTION}_{digest}", f"BEGIN {body}; END"
 
     @api.model
@@ -176,9 +183,10 @@ class ProductIntegration(models.Model):
             cr.execute(SQL("DROP FUNCTION IF EXISTS %s%s", SQL.identifier(old), CAPTURE_SIGNATURE))
         cr.execute(
             SQL(
-                "CREATE OR REPLACE FUNCTION %s%s RETURNS void LANGUAGE plpgsql AS %s",
+                "CREATE OR REPLACE FUNCTION %s%s RETURNS void LANGUAGE plpgsql %s AS %s",
                 SQL.identifier(name),
                 CAPTURE_SIGNATURE,
+                SQL(CAPTURE_OPTIONS),
                 body,
             )
         )

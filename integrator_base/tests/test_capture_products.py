@@ -109,6 +109,12 @@ class TestCaptureProducts(IntegratorCase):
         self.assertEqual(len(sent), 1, "the savepoint and the rows in one statement")
         self.assertIn("SAVEPOINT", sent[0])
         self.assertIn(CAPTURE_FUNCTION, sent[0], "the rows' INSERT is planned once per connection")
+        # ... and planned once indeed: PL/pgSQL would plan it again at every call otherwise
+        self.env.cr.execute(
+            "SELECT proconfig FROM pg_proc WHERE proname = %s",
+            [self.env["product.integration"]._capture_function()],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], ["plan_cache_mode=force_generic_plan"])
         self.assertEqual(
             self.product_rows(product, "write").operation_data["values"]["list_price"], 7.0
         )
