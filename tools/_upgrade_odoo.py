@@ -30,6 +30,13 @@ MIGRATED_COLUMNS = {
     ("amazon_account", "order_update_report_state"),
     ("amazon_account", "fba_report_request_id"),
 }
+#: columns dropped on purpose, and the column that still says what they said: the access
+#: columns of the integration tables (integrator_base 18.0.1.1.0) repeated who and when
+REDUNDANT_COLUMNS = {
+    (table, dropped): kept
+    for table in ("product_integration", "order_integration")
+    for dropped, kept in (("create_uid", "user_id"), ("create_date", "operation_timestamp"))
+}
 #: columns every write changes: not compared
 NOISE_COLUMNS = {"write_date", "write_uid"}
 SKIPPED_COLUMNS = NOISE_COLUMNS | {"id"}
@@ -224,6 +231,19 @@ def our_columns(env):
         if (table, name) in existing:
             tables.setdefault(table, set()).add(name)
     return {table: sorted(columns) for table, columns in sorted(tables.items())}
+
+
+def _same_fact(dropped, kept):
+    """Whether a dropped redundant column's text value is what the kept one says: the same
+    user, or times at most a minute apart (the ORM's ``create_date`` is the transaction's
+    start, a row's own timestamp the moment it was made)."""
+    if dropped is None or dropped == kept:
+        return True
+    try:
+        apart = datetime.fromisoformat(dropped) - datetime.fromisoformat(kept or "")
+    except ValueError:
+        return False
+    return abs(apart.total_seconds()) <= 60
 
 
 def column_values(env, columns):
@@ -994,6 +1014,18 @@ class Verify:
                 has_data = any(v is not None for v in old[name].values())
                 if (table, name) in MIGRATED_COLUMNS:
                     migrated.append(f"{table}.{name}")  # checked with the report requests
+                    continue
+                if (table, name) in REDUNDANT_COLUMNS and not self._column_exists(table, name):
+                    kept = REDUNDANT_COLUMNS[table, name]
+                    diffs = [
+                        f"id {rid}: {value!r:.40} -> {kept} {new[kept].get(rid)!r:.40}"
+                        for rid, value in old[name].items()
+                        if not _same_fact(value, new[kept].get(rid))
+                    ]
+                    if diffs:
+                        changed.append(f"{table}.{name} ({len(diffs)} rows; {diffs[0]})")
+                    else:
+                        migrated.append(f"{table}.{name} (in {kept})")
                     continue
                 field = Model._fields.get(name) if Model is not None else None
                 if field is None:
