@@ -27,6 +27,10 @@ created (proof of capture); as cross-checks on a busy machine, the median of the
 each back-to-back pair, the ratio of the Odoo process's CPU time (PostgreSQL excluded), and
 the ratio of the CPU time of the Odoo process and its PostgreSQL backend together (read from
 ``/proc``: a server on this machine; the work done, whatever else the machine is doing).
+A third arm, ``off``, runs the same operations in ``with`` with the capture switched off
+(``integrator_base.capture_enabled`` = False, as the settings form stores it): ``capture`` =
+with ÷ off is the capture's own cost, free of the differences between two databases (which
+move a commit-each ratio by ±0.04 between runs) and of the addon's passive overrides.
 ``--profile`` adds a cProfile of every operation in both databases: the addon's functions
 by cumulative time and the functions whose own time grows most with the addon.
 
@@ -50,6 +54,8 @@ import _harness
 GOAL = 1.05
 ADDON = "integrator_base"
 CODE_PREFIX = "P1-"
+#: added to a repetition's number for the values the ``off`` arm writes in ``with``
+OFF_VALUES = 1000
 OPERATIONS = (
     ("bulk_list_price", "bulk list_price (template field)"),
     ("bulk_weight", "bulk weight (variant field)"),
@@ -148,6 +154,14 @@ def _backend_cpu(pid):
         return None
 
 
+def _set_capture(registry, enabled):
+    """Switch the capture of the ``with`` database on or off (committed; the setting is
+    read once per transaction)."""
+    with registry.cursor() as cr:
+        params = _admin_env(cr)["ir.config_parameter"]
+        params.set_param("integrator_base.capture_enabled", "True" if enabled else "False")
+
+
 def _timed(registry, name, ids, single, rep, tracking, profiler=None):
     """(wall seconds, CPU seconds of this process, CPU seconds of this process and of its
     PostgreSQL backend or None) of one operation, commit(s) included."""
@@ -215,31 +229,41 @@ def _measure(args, registry):
 
     registries = {"without": registry, "with": _harness.registry(args.db_with)}
     ids = {db: _product_ids(registry) for db, registry in registries.items()}
+    registries["off"] = registries["with"]
     if ids["with"] != ids["without"] or len(ids["with"]) != args.products:
         raise SystemExit(f"the databases do not hold the same {args.products} products")
     ids = ids["with"]
     warm_ids = ids[: max(args.products // 20, 10)]
     for db, registry in registries.items():
+        if db == "off":
+            continue
         for name, _label in OPERATIONS:
             _timed(registry, name, warm_ids, max(args.single // 20, 5), -1, args.tracking)
         _log(f"warm-up done in {db}")
-    times = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
-    cpu = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
-    cpu_pg = {name: {"with": [], "without": []} for name, _label in OPERATIONS}
-    rows = {name: [] for name, _label in OPERATIONS}
+    arms = ("without", "with", "off")
+    times = {name: {db: [] for db in arms} for name, _label in OPERATIONS}
+    cpu = {name: {db: [] for db in arms} for name, _label in OPERATIONS}
+    cpu_pg = {name: {db: [] for db in arms} for name, _label in OPERATIONS}
+    rows = {name: {"with": [], "off": []} for name, _label in OPERATIONS}
     for rep in range(args.repeat):
-        order = ("without", "with") if rep % 2 == 0 else ("with", "without")
+        order = arms if rep % 2 == 0 else arms[::-1]
         for name, _label in OPERATIONS:
             for db in order:
-                before = _integration_rows(registries[db]) if db == "with" else None
+                if db == "off":
+                    _set_capture(registries[db], False)
+                before = _integration_rows(registries[db]) if db in rows[name] else None
+                # values of their own: Odoo writes no column whose value would not change
+                values_of = rep + OFF_VALUES if db == "off" else rep
                 wall, cpu_time, both = _timed(
-                    registries[db], name, ids, args.single, rep, args.tracking
+                    registries[db], name, ids, args.single, values_of, args.tracking
                 )
+                if db == "off":
+                    _set_capture(registries[db], True)
                 times[name][db].append(wall)
                 cpu[name][db].append(cpu_time)
                 cpu_pg[name][db].append(both)
-                if db == "with":
-                    rows[name].append(_integration_rows(registries[db]) - before)
+                if db in rows[name]:
+                    rows[name][db].append(_integration_rows(registries[db]) - before)
         _log(f"repetition {rep + 1}/{args.repeat} done")
     result = {"times": times, "cpu": cpu, "cpu_pg": cpu_pg, "rows": rows, "profile": {}}
     if args.profile:
@@ -248,7 +272,8 @@ def _measure(args, registry):
 
         for name, _label in OPERATIONS:
             stats_by_db = {}
-            for db, registry in registries.items():
+            for db in ("without", "with"):
+                registry = registries[db]
                 profiler = cProfile.Profile()
                 _timed(registry, name, ids, args.single, args.repeat, args.tracking, profiler)
                 stats_by_db[db] = pstats.Stats(profiler).stats
@@ -270,13 +295,25 @@ def _rounded(values):
     return "[" + ", ".join(f"{value:.3f}" for value in values) + "]"
 
 
+def _arms(runs):
+    return ", ".join(f"{db} {_rounded(values)}" for db, values in runs.items())
+
+
+def _cpu_ratio(both, base):
+    """with ÷ ``base`` on the cpu+pg medians, or n/a where they could not be read."""
+    if None in both["with"] + both[base]:
+        return f"{'n/a':>6}"
+    return f"{statistics.median(both['with']) / statistics.median(both[base]):6.3f}"
+
+
 def _print_results(result, args):
     """The table: medians, their ratio (the P1 figure), and two noise-resistant cross-checks."""
     width = max(len(label.format(single=args.single)) for _name, label in OPERATIONS)
     print(f"\nP1: capture overhead, {args.products} products, median of {args.repeat} runs")
     print(
         f"{'operation'.ljust(width)}  {'without s':>9}  {'with s':>8}  {'ratio':>6}"
-        f"  {'paired':>6}  {'cpu':>6}  {'cpu+pg':>6}  rows created"
+        f"  {'paired':>6}  {'cpu':>6}  {'cpu+pg':>6}  {'capture':>7}  {'cpu+pg':>6}"
+        "  rows created (with; off)"
     )
     worst = 0.0
     for name, label in OPERATIONS:
@@ -288,34 +325,30 @@ def _print_results(result, args):
         paired = statistics.median([w / wo for w, wo in pairs])
         cpu_ratio = statistics.median(cpu["with"]) / statistics.median(cpu["without"])
         both = result["cpu_pg"][name]
-        known = None not in both["with"] + both["without"]
-        both_ratio = (
-            f"{statistics.median(both['with']) / statistics.median(both['without']):6.3f}"
-            if known
-            else f"{'n/a':>6}"
-        )
+        capture = with_ / statistics.median(runs["off"])
         worst = max(worst, ratio)
-        rows = "/".join(str(n) for n in result["rows"][name])
+        rows = "; ".join("/".join(str(n) for n in made) for made in result["rows"][name].values())
         print(
             f"{label.format(single=args.single).ljust(width)}  {without:9.3f}  {with_:8.3f}"
-            f"  {ratio:6.3f}  {paired:6.3f}  {cpu_ratio:6.3f}  {both_ratio}  {rows}"
+            f"  {ratio:6.3f}  {paired:6.3f}  {cpu_ratio:6.3f}  {_cpu_ratio(both, 'without')}"
+            f"  {capture:7.3f}  {_cpu_ratio(both, 'off')}  {rows}"
         )
     print(
         "ratio: median with / median without (the P1 figure); paired: median of the per-"
         "repetition ratios\n(each pair runs back to back); cpu: the same as ratio on the Odoo "
         "process's CPU time\n(PostgreSQL's work excluded); cpu+pg: on the CPU time of the Odoo "
         "process and its\nPostgreSQL backend (n/a when the server's processes cannot be read): "
-        "the work done,\nwhatever else the machine is doing."
+        "the work done,\nwhatever else the machine is doing; capture: median with / median "
+        "with the capture switched off\n(the same database), then the same on cpu+pg."
     )
     print("every run, wall seconds in order:")
     for name, _label in OPERATIONS:
-        runs = result["times"][name]
-        print(f"  {name}: without {_rounded(runs['without'])}, with {_rounded(runs['with'])}")
+        print(f"  {name}: {_arms(result['times'][name])}")
     print("every run, CPU seconds of Odoo and its PostgreSQL backend, in order:")
     for name, _label in OPERATIONS:
         runs = result["cpu_pg"][name]
-        if None not in runs["with"] + runs["without"]:
-            print(f"  {name}: without {_rounded(runs['without'])}, with {_rounded(runs['with'])}")
+        if None not in [value for values in runs.values() for value in values]:
+            print(f"  {name}: {_arms(runs)}")
     for name, lines in result["profile"].items():
         print(f"\nprofile of {name}:")
         print("\n".join(lines))
