@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,10 @@ SPAPI_DIR = (
     else ROOT.parent / "shared" / "amazon" / "sp-api"
 )
 PARENT_ONLY = ("help", "template", "keep_db")  # options the driver does not get
+#: the pid of the worker in an Odoo log line of a cron job starting
+JOB_STARTED = re.compile(
+    r"^\S+ \S+ (\d+) INFO \S+ odoo\.addons\.base\.models\.ir_cron: Job .* starting", re.M
+)
 TEMPLATE_HELP = "a database with the dependencies installed (e.g. tmpl_deps)"
 
 
@@ -379,13 +384,14 @@ def odoo_arguments():
 
 
 @contextlib.contextmanager
-def cron_server(database, workers, logfile, debug=("amazon_order_stage",)):
+def cron_server(database, workers, logfile, debug=("amazon_order_stage",), all_busy=False):
     """A real Odoo server on ``database`` in workers mode, for its cron runner: ``workers``
     cron workers (one HTTP worker idles) under the limits README.md documents for the
     import lanes; woken once they are up (the NOTIFY of Odoo's triggers) instead of after
     their first minute of sleep; stopped (SIGTERM, then SIGKILL) on the way out. Yields
-    the process. ``debug``: the amazon_integration models that log at DEBUG level."""
-    from odoo import sql_db
+    the process. ``debug``: the amazon_integration models that log at DEBUG level.
+    ``all_busy``: woken again until every worker has started a job (at least as many jobs
+    as workers must be due)."""
 
     # odoo-bin without its websocket process (bench/_odoo_server.py)
     script = Path(__file__).resolve().parent / "_odoo_server.py"
@@ -414,11 +420,29 @@ def cron_server(database, workers, logfile, debug=("amazon_order_stage",)):
             ),
             120,
         )
-        with sql_db.db_connect("postgres").cursor() as cr:
-            cr.execute("SELECT pg_notify('cron_trigger', %s)", [database])
+        _wake_cron_workers(database, logfile, workers if all_busy else 0)
         yield process
     finally:
         stop_process(process, 60)
+
+
+def _wake_cron_workers(database, logfile, busy, patience=20):
+    """NOTIFY the cron workers; again every half second until ``busy`` of them have started
+    a job, for ``patience`` seconds at most. Odoo's parent logs a worker as alive when it
+    forks it, before the worker LISTENs: a single NOTIFY can come too early for one, which
+    then sleeps its first minute (one P6 run measured its two workers as one that way)."""
+    from odoo import sql_db
+
+    deadline = time.monotonic() + patience
+    while True:
+        with sql_db.db_connect("postgres").cursor() as cr:
+            cr.execute("SELECT pg_notify('cron_trigger', %s)", [database])
+        if busy <= 0 or time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
+        text = Path(logfile).read_text(errors="replace") if Path(logfile).exists() else ""
+        if len(set(JOB_STARTED.findall(text))) >= busy:
+            return
 
 
 def stop_process(process, timeout):

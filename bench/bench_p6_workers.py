@@ -86,7 +86,7 @@ def _run(registry, account_id, dicts, workers, args):
     _log(f"{workers} worker(s): {len(dicts)} orders staged, Odoo server started")
     started = time.monotonic()
     left = len(dicts)
-    with _harness.cron_server(database, workers, logfile) as server:
+    with _harness.cron_server(database, workers, logfile, all_busy=True) as server:
         cpu_start = _cpu(database)
         while time.monotonic() - started < args.timeout:
             time.sleep(2)
