@@ -26,6 +26,10 @@ class TestOrderStage(OrderCase):
     def setUp(self):
         super().setUp()
         self.Stage = self.env["amazon.order.stage"]
+        # no transient failure met yet by this process (_confirm_batch)
+        patcher = patch.dict(amazon_order_stage._contention, until=0.0)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def staged(self):
         return self.Stage.search([("account_id", "=", self.account.id)])
@@ -172,11 +176,12 @@ class TestOrderStage(OrderCase):
 
     @mute_logger("odoo.addons.amazon_integration.models.amazon_order_stage")
     def test_a_deadlock_between_workers_undoes_its_few_confirmations_alone(self):
-        """The confirmation goes ten orders a transaction: a deadlock or serialisation
-        failure undoes those ten, tried again; ten undone every time keep their quotations
-        for a later run, the others are confirmed."""
+        """Alone, a worker confirms its batch in one transaction. A deadlock or
+        serialisation failure undoes it once, and from then on (CONTENDED_SECONDS) the
+        worker confirms ten orders a transaction: a failure undoes those ten, tried again;
+        ten undone every time keep their quotations for a later run, the others are
+        confirmed."""
         self.assertEqual(amazon_order_stage.CONFIRM_CHUNK, 10)
-        self.Stage._stage(self.account, self.dicts(40))
         Account = type(self.account)
         real_confirm = Account._confirm_orders
         calls = []
@@ -187,12 +192,19 @@ class TestOrderStage(OrderCase):
                 raise deadlock()
             return real_confirm(account, pairs)
 
+        self.Stage._stage(self.account, self.dicts(30, prefix="333-0000000"))
+        with patch.object(Account, "_confirm_orders", lambda a, p: confirm(a, p, 0)):
+            self.Stage._drain(self.account)
+        self.assertEqual(calls, [30], "meeting nobody: one transaction")
+
+        calls.clear()
+        self.Stage._stage(self.account, self.dicts(40))
         with patch.object(Account, "_confirm_orders", lambda a, p: confirm(a, p, 1)):
             result = self.Stage._drain(self.account)
-        self.assertEqual(calls, [10, 10, 10, 10, 10], "the first ten tried again, alone")
+        self.assertEqual(calls, [40, 10, 10, 10, 10], "undone once: ten at a time since")
         self.assertEqual(result["created"], 40)
         sale_orders = self.sale_orders()
-        self.assertEqual(len(sale_orders), 40)
+        self.assertEqual(len(sale_orders), 70)
         self.assertEqual(set(sale_orders.mapped("state")), {"sale"})
         self.assertFalse(sale_orders.filtered("amazon_exception"), "never an order's fault")
         self.assertFalse(self.staged())
@@ -208,7 +220,7 @@ class TestOrderStage(OrderCase):
         waiting = self.staged()
         self.assertEqual(len(waiting), 10, "undone three times: left for a later run")
         self.assertEqual(set(waiting.sale_order_id.mapped("state")), {"draft"})
-        self.assertEqual(len(self.sale_orders().filtered(lambda so: so.state == "sale")), 50)
+        self.assertEqual(len(self.sale_orders().filtered(lambda so: so.state == "sale")), 80)
 
     @mute_logger("odoo.addons.amazon_integration.models.amazon_order_stage", "odoo.sql_db")
     def test_a_buyer_another_worker_just_created_undoes_the_batch_and_it_is_tried_again(self):
