@@ -1075,6 +1075,21 @@ class Verify:
             or f"removed and migrated: {', '.join(migrated) or 'none'}"
             + (f"; old columns kept by Odoo, no longer read: {', '.join(stale)}" if stale else ""),
         )
+        dropped_keys = [
+            f"{table}_{column}_fkey"
+            for table in sorted({table for table, _column in REDUNDANT_COLUMNS})
+            for column in ("create_uid", "write_uid")
+        ]
+        env.cr.execute(
+            "SELECT name FROM ir_model_constraint WHERE type = 'f' AND name = ANY(%s)",
+            [dropped_keys],
+        )
+        left = sorted(name for (name,) in env.cr.fetchall())
+        self.check(
+            "no record left of a foreign key the upgrade dropped",
+            not left,
+            ", ".join(left) or ", ".join(dropped_keys),
+        )
         names = (
             "order_checkpoint",
             "order_report_checkpoint",

@@ -2,7 +2,8 @@
 False``): ``user_id`` and ``operation_timestamp`` already say who and when.
 
 Odoo keeps those columns of an existing table, with the foreign keys to res_users that
-every captured row would still pay for, and their field records. This drops both.
+every captured row would still pay for, their field records and the records of those
+foreign keys. This drops them all.
 """
 
 from odoo.tools import SQL
@@ -12,11 +13,12 @@ COLUMNS = ("create_uid", "create_date", "write_uid", "write_date")
 
 
 def migrate(cr, version):
-    for model in MODELS:
+    tables = [model.replace(".", "_") for model in MODELS]
+    for table in tables:
         cr.execute(
             SQL(
                 "ALTER TABLE %s %s",
-                SQL.identifier(model.replace(".", "_")),
+                SQL.identifier(table),
                 SQL(", ").join(
                     SQL("DROP COLUMN IF EXISTS %s", SQL.identifier(column)) for column in COLUMNS
                 ),
@@ -30,3 +32,15 @@ def migrate(cr, version):
             [field_ids],
         )
         cr.execute("DELETE FROM ir_model_fields WHERE id IN %s", [field_ids])
+    foreign_keys = tuple(
+        f"{table}_{column}_fkey"
+        for table in tables
+        for column in COLUMNS
+        if column.endswith("_uid")
+    )
+    cr.execute(
+        "DELETE FROM ir_model_data WHERE model = 'ir.model.constraint' AND res_id IN"
+        " (SELECT id FROM ir_model_constraint WHERE type = 'f' AND name IN %s)",
+        [foreign_keys],
+    )
+    cr.execute("DELETE FROM ir_model_constraint WHERE type = 'f' AND name IN %s", [foreign_keys])
